@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './otlp/index.js';
+export * from './jaeger/index.js';
+export * from './zipkin/index.js';
