@@ -1,1 +1,4 @@
 export * from './types.js';
+export * from './filters.js';
+export * from './memory.js';
+export * from './open.js';
