@@ -37,8 +37,8 @@ export function assembleTrace(spans: readonly Span[]): AssembledTrace {
     const node: TraceNode = { span, children: [], depth: 0 };
     nodes.push(node);
     if (!byId.has(span.spanId)) byId.set(span.spanId, node);
-    if (start === 0n || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
-    if (span.endTimeUnixNano > end) end = span.endTimeUnixNano;
+    if (nodes.length === 1 || span.startTimeUnixNano < start) start = span.startTimeUnixNano;
+    if (nodes.length === 1 || span.endTimeUnixNano > end) end = span.endTimeUnixNano;
   }
   const roots: TraceNode[] = [];
   const orphanNodes: TraceNode[] = [];
