@@ -1,0 +1,20 @@
+import { matchRoute, useLocation } from './router';
+import { TopNav } from './components/TopNav';
+import { SearchPage } from './components/search/SearchPage';
+import { TracePage } from './components/trace/TracePage';
+import { ErrorMessage } from './components/common/States';
+
+export function App() {
+  const loc = useLocation();
+  const route = matchRoute(loc.pathname);
+  return (
+    <div className="app">
+      <TopNav />
+      <main className="app-main">
+        {route.name === 'search' && <SearchPage query={loc.query} />}
+        {route.name === 'trace' && <TracePage key={route.traceId} traceId={route.traceId} />}
+        {route.name === 'notFound' && <ErrorMessage title="Page not found" error={`No page at ${route.path}`} />}
+      </main>
+    </div>
+  );
+}

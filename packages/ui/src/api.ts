@@ -1,0 +1,78 @@
+// The query service's Jaeger-compatible JSON API, on the same origin as the UI.
+import type { JaegerResponse, JaegerTrace } from './model/jaeger';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+async function getData<T>(path: string, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, { signal, headers: { accept: 'application/json' } });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(`cannot reach the query service: ${(e as Error).message}`, 0);
+  }
+  const text = await res.text();
+  let body: JaegerResponse<T> | undefined;
+  try {
+    body = text ? (JSON.parse(text) as JaegerResponse<T>) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const firstError = body?.errors?.find((e) => e && (e.msg || e.code));
+  if (!res.ok || firstError) {
+    const msg = firstError?.msg || (text && !body ? text.slice(0, 300) : '') || res.statusText || 'request failed';
+    throw new ApiError(`${res.status} ${msg}`.trim(), res.status);
+  }
+  if (!body) throw new ApiError(`${res.status} the response is not JSON`, res.status);
+  return (body.data ?? ([] as unknown)) as T;
+}
+
+export function fetchServices(signal?: AbortSignal): Promise<string[]> {
+  return getData<string[]>('/api/services', signal);
+}
+
+export function fetchOperations(service: string, signal?: AbortSignal): Promise<string[]> {
+  return getData<string[]>(`/api/services/${encodeURIComponent(service)}/operations`, signal);
+}
+
+export interface SearchParams {
+  service: string;
+  operation?: string;
+  /** Tag filters as the API takes them: one JSON object of key → value. */
+  tags?: Record<string, string>;
+  minDuration?: string;
+  maxDuration?: string;
+  lookback: string;
+  limit: number;
+}
+
+export function searchQueryString(p: SearchParams): string {
+  const q = new URLSearchParams();
+  q.set('service', p.service);
+  if (p.operation) q.set('operation', p.operation);
+  if (p.tags && Object.keys(p.tags).length) q.set('tags', JSON.stringify(p.tags));
+  if (p.minDuration) q.set('minDuration', p.minDuration);
+  if (p.maxDuration) q.set('maxDuration', p.maxDuration);
+  q.set('lookback', p.lookback);
+  q.set('limit', String(p.limit));
+  return q.toString();
+}
+
+export function searchTraces(p: SearchParams, signal?: AbortSignal): Promise<JaegerTrace[]> {
+  return getData<JaegerTrace[]>(`/api/traces?${searchQueryString(p)}`, signal);
+}
+
+export async function fetchTrace(traceId: string, signal?: AbortSignal): Promise<JaegerTrace> {
+  const data = await getData<JaegerTrace[]>(`/api/traces/${encodeURIComponent(traceId)}`, signal);
+  const trace = data[0];
+  if (!trace) throw new ApiError(`404 trace ${traceId} not found`, 404);
+  return trace;
+}

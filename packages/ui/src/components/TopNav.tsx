@@ -1,0 +1,39 @@
+import { useState, type FormEvent } from 'react';
+import { Link, navigate, tracePath } from '../router';
+
+/** The top bar: brand, page links, and "find trace by id". */
+export function TopNav() {
+  const [id, setId] = useState('');
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const clean = id.trim().toLowerCase();
+    if (!clean) return;
+    setId('');
+    navigate(tracePath(clean));
+  };
+  return (
+    <header className="topnav" data-testid="topnav">
+      <Link to="/search" className="topnav-brand">
+        Ariadne
+      </Link>
+      <nav className="topnav-links">
+        <Link to="/search" data-testid="nav-search">
+          Search
+        </Link>
+      </nav>
+      <form className="topnav-find" onSubmit={submit} role="search">
+        <input
+          data-testid="find-trace-input"
+          aria-label="Find trace by id"
+          placeholder="Lookup by Trace ID…"
+          value={id}
+          onChange={(e) => setId(e.target.value)}
+          spellCheck={false}
+        />
+        <button type="submit" data-testid="find-trace-button">
+          Go
+        </button>
+      </form>
+    </header>
+  );
+}

@@ -1,0 +1,60 @@
+import type { TraceModel } from '../../model/trace';
+import { formatDuration, formatTimestamp } from '../../model/format';
+import { ServiceBadge } from '../common/ServiceBadge';
+
+export function TraceHeader({ model: m }: { model: TraceModel }) {
+  return (
+    <section className="trace-header" data-testid="trace-header">
+      <h1>
+        <span data-testid="trace-title">
+          {m.rootServiceName}: {m.rootOperationName}
+        </span>{' '}
+        <span className="trace-id" data-testid="trace-id">
+          {m.traceID}
+        </span>
+      </h1>
+      <dl className="trace-facts">
+        <div>
+          <dt>Trace start</dt>
+          <dd data-testid="trace-start">{formatTimestamp(m.startTime)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd data-testid="trace-duration">{formatDuration(m.duration)}</dd>
+        </div>
+        <div>
+          <dt>Services</dt>
+          <dd data-testid="trace-service-count">{m.services.length}</dd>
+        </div>
+        <div>
+          <dt>Depth</dt>
+          <dd>{m.maxDepth + 1}</dd>
+        </div>
+        <div>
+          <dt>Total spans</dt>
+          <dd data-testid="trace-span-count">{m.spanCount}</dd>
+        </div>
+        {m.errorCount > 0 && (
+          <div>
+            <dt>Errors</dt>
+            <dd className="error-marker" data-testid="trace-error-count">
+              {m.errorCount}
+            </dd>
+          </div>
+        )}
+      </dl>
+      <div className="trace-services" data-testid="trace-services">
+        {m.services.map((s) => (
+          <ServiceBadge key={s.name} name={s.name} count={s.spanCount} error={s.hasError} />
+        ))}
+      </div>
+      {m.warnings.length > 0 && (
+        <ul className="warnings" data-testid="trace-warnings">
+          {m.warnings.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
