@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './otlp/index.js';
 export * from './jaeger/index.js';
 export * from './zipkin/index.js';
+export * from './jaeger-json/index.js';
