@@ -1,1 +1,1 @@
-export {};
+export { FLAGS, parseFlags, helpText, envName } from './flags.js';

@@ -1,0 +1,161 @@
+/**
+ * Every flag of every command, in one table. The table drives argument parsing, the `ARIADNE_*`
+ * environment variables, `--help` and the configuration reference in docs (a test checks that
+ * docs/configuration.md lists every flag here). Precedence: flag > environment variable > default.
+ */
+
+export type Command = 'all-in-one' | 'collector' | 'query';
+
+export interface FlagSpec {
+  name: string;
+  type: 'string' | 'port' | 'int' | 'bool' | 'enum';
+  default: string | number | boolean | undefined;
+  values?: readonly string[];
+  help: string;
+  commands: readonly Command[];
+}
+
+const ALL: Command[] = ['all-in-one', 'collector', 'query'];
+const INGEST: Command[] = ['all-in-one', 'collector'];
+const READ: Command[] = ['all-in-one', 'query'];
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'host', type: 'string', default: '127.0.0.1', help: 'Address every listener binds to (0.0.0.0 for all interfaces).', commands: ALL },
+  { name: 'query-port', type: 'port', default: 16686, help: 'Query HTTP API (/api/*) and web UI.', commands: READ },
+  { name: 'otlp-http-port', type: 'port', default: 4318, help: 'OTLP/HTTP receiver (POST /v1/traces, protobuf and JSON).', commands: INGEST },
+  { name: 'agent-compact-port', type: 'port', default: 6831, help: 'Jaeger agent: Thrift compact emitBatch over UDP.', commands: INGEST },
+  { name: 'agent-binary-port', type: 'port', default: 6832, help: 'Jaeger agent: Thrift binary emitBatch over UDP.', commands: INGEST },
+  { name: 'zipkin-port', type: 'port', default: 9411, help: 'Zipkin receiver: POST /api/v2/spans (JSON, proto3) and /api/v1/spans (JSON).', commands: INGEST },
+  { name: 'admin-port', type: 'port', default: 14269, help: 'Admin endpoints: /health and /metrics (Prometheus text).', commands: ALL },
+  { name: 'storage', type: 'enum', values: ['duckdb', 'memory'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir) or memory (lost on exit).', commands: ALL },
+  { name: 'data-dir', type: 'string', default: '.ariadne/data', help: 'Directory of the embedded DuckDB store (created if missing).', commands: ALL },
+  { name: 'max-request-bytes', type: 'int', default: 16 * 1024 * 1024, help: 'Largest accepted ingest request body, after decompression (larger: 413).', commands: INGEST },
+  { name: 'ui-dir', type: 'string', default: undefined, help: 'Directory of the built web UI (default: the @ariadne/ui build next to this package).', commands: READ },
+  { name: 'demo', type: 'bool', default: false, help: 'Also send demo traffic (a few traced requests per second) into this all-in-one.', commands: ['all-in-one'] },
+  { name: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], default: 'info', help: 'Least severe log level written (JSON lines on stdout).', commands: ALL },
+];
+
+export function envName(flag: string): string {
+  return 'ARIADNE_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type Options = Record<string, string | number | boolean | undefined>;
+
+/** Parse `argv` (after the command) for `command`, filling from `env` then defaults. */
+export function parseFlags(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv): Options {
+  const specs = FLAGS.filter((f) => f.commands.includes(command));
+  const raw = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const spec = specs.find((f) => f.name === name);
+    if (!spec) throw new UsageError(`unknown flag --${name} for "${command}" (see ariadne ${command} --help)`);
+    if (eq >= 0) raw.set(name, arg.slice(eq + 1));
+    else if (spec.type === 'bool') raw.set(name, true);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      raw.set(name, next);
+      i++;
+    }
+  }
+  const out: Options = {};
+  for (const spec of specs) {
+    let source = `--${spec.name}`;
+    let value: string | true | undefined = raw.get(spec.name);
+    if (value === undefined && env[envName(spec.name)] !== undefined) {
+      value = env[envName(spec.name)];
+      source = envName(spec.name);
+    }
+    out[spec.name] = value === undefined ? spec.default : convert(spec, value, source);
+  }
+  return out;
+}
+
+function convert(spec: FlagSpec, value: string | true, source: string): string | number | boolean {
+  if (spec.type === 'bool') {
+    if (value === true) return true;
+    if (/^(1|true|yes|on)$/i.test(value)) return true;
+    if (/^(0|false|no|off)$/i.test(value)) return false;
+    throw new UsageError(`${source}: expected true or false, got ${JSON.stringify(value)}`);
+  }
+  if (value === true) throw new UsageError(`${source} needs a value`);
+  switch (spec.type) {
+    case 'port': {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${source}: expected a port number 0-65535 (0 = any free port), got ${JSON.stringify(value)}`);
+      return n;
+    }
+    case 'int': {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n <= 0 || !Number.isSafeInteger(n)) throw new UsageError(`${source}: expected a positive integer, got ${JSON.stringify(value)}`);
+      return n;
+    }
+    case 'enum':
+      if (!spec.values!.includes(value)) throw new UsageError(`${source}: expected one of ${spec.values!.join(', ')}, got ${JSON.stringify(value)}`);
+      return value;
+    default:
+      return value;
+  }
+}
+
+const COMMAND_HELP: Record<Command, string> = {
+  'all-in-one': 'Collector, query API and web UI in one process on the embedded store.',
+  collector: 'Receive spans and write them to storage.',
+  query: 'Serve the query API and web UI from storage.',
+};
+
+/** The configuration reference (docs/configuration.md), generated from the table. */
+export function configurationMarkdown(): string {
+  const lines = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated from packages/cli/src/flags.ts by `npm run docs:config`; a test checks it is current. -->',
+    '',
+    'Every flag can also be set by its environment variable. Precedence: flag, then environment',
+    'variable, then default. Port `0` picks a free port; each listener logs one JSON line',
+    '(`{"msg":"listening","listener":…,"address":"host:port"}`) with its actual address.',
+    '',
+  ];
+  for (const command of Object.keys(COMMAND_HELP) as Command[]) {
+    lines.push(`## \`ariadne ${command}\``, '', COMMAND_HELP[command], '', '| flag | env | default | what |', '| --- | --- | --- | --- |');
+    for (const f of FLAGS.filter((x) => x.commands.includes(command))) {
+      const def = f.default === undefined ? '—' : `\`${f.default}\``;
+      const vals = f.values ? ` One of: ${f.values.map((v) => `\`${v}\``).join(', ')}.` : '';
+      lines.push(`| \`--${f.name}\` | \`${envName(f.name)}\` | ${def} | ${f.help}${vals} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function helpText(command?: Command): string {
+  if (!command) {
+    return [
+      'Usage: ariadne <command> [flags]',
+      '',
+      'Commands:',
+      ...(Object.keys(COMMAND_HELP) as Command[]).map((c) => `  ${c.padEnd(12)} ${COMMAND_HELP[c]}`),
+      '',
+      'Run "ariadne <command> --help" for the flags of a command. Every flag can also be set by an',
+      'environment variable: --query-port → ARIADNE_QUERY_PORT. Port 0 picks a free port; each',
+      'listener logs one JSON line with its actual address on start.',
+      '',
+    ].join('\n');
+  }
+  const lines = [`Usage: ariadne ${command} [flags]`, '', COMMAND_HELP[command], '', 'Flags:'];
+  for (const f of FLAGS.filter((x) => x.commands.includes(command))) {
+    const def = f.default === undefined ? '' : ` (default: ${f.default})`;
+    const vals = f.values ? ` [${f.values.join('|')}]` : '';
+    lines.push(`  --${f.name}${f.type === 'bool' ? '' : ' VALUE'}${vals}`);
+    lines.push(`      ${f.help}${def}  env: ${envName(f.name)}`);
+  }
+  lines.push('  --help', '      Show this help.', '');
+  return lines.join('\n');
+}

@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, type UdpListener } from '@ariadne/collector';
+import { createQueryHandler } from '@ariadne/query';
+import { openStore, type SpanStore } from '@ariadne/storage';
+import type { Command, Options } from './flags.js';
+import type { Logger } from './log.js';
+import { startDemoTraffic } from './demo-traffic.js';
+
+export interface Services {
+  close(): Promise<void>;
+}
+
+type Listener = Awaited<ReturnType<typeof startHttpServer>> | UdpListener;
+
+/** The web UI build: `--ui-dir`, else `@ariadne/ui`'s dist folder in this checkout/install. */
+function defaultUiDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '../../ui/dist'), join(here, '../../../node_modules/@ariadne/ui/dist')]) {
+    if (existsSync(join(candidate, 'index.html'))) return resolve(candidate);
+  }
+  return undefined;
+}
+
+/**
+ * Start what `command` runs, in order store → pipeline → listeners; `close()` stops them in the
+ * reverse order: listeners stop accepting, the pipeline commits everything it acknowledged or
+ * still holds, then the store closes.
+ */
+export async function startServices(command: Command, opts: Options, log: Logger): Promise<Services> {
+  const host = opts.host as string;
+  const store: SpanStore = await openStore({
+    backend: opts.storage as 'duckdb' | 'memory',
+    dataDir: resolve(opts['data-dir'] as string),
+  });
+  log.info('store opened', { backend: store.capabilities.name, dataDir: opts.storage === 'duckdb' ? resolve(opts['data-dir'] as string) : undefined });
+
+  const listeners: Listener[] = [];
+  const byName = new Map<string, Listener>();
+  const stoppers: Array<() => Promise<void>> = [];
+  let pipeline: SpanPipeline | undefined;
+  try {
+    const announce = (name: string, l: Listener) => {
+      listeners.push(l);
+      byName.set(name, l);
+      log.info('listening', { listener: name, transport: 'socket' in l ? 'udp' : 'http', address: `${l.address.host}:${l.address.port}`, host: l.address.host, port: l.address.port });
+      return l;
+    };
+    const listen = async (name: string, port: number, handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      announce(name, await startHttpServer(handler, { host, port, name }));
+
+    if (command === 'all-in-one' || command === 'collector') {
+      pipeline = new SpanPipeline(store);
+      const maxBodyBytes = opts['max-request-bytes'] as number;
+      await listen('otlp-http', opts['otlp-http-port'] as number, createOtlpHttpHandler(pipeline, { maxBodyBytes }));
+      await listen('zipkin', opts['zipkin-port'] as number, createZipkinHttpHandler(pipeline, { maxBodyBytes }));
+      let drops = 0;
+      const onDrop = (reason: string, err: Error) => {
+        if (drops++ % 100 === 0) log.warn('agent dropped a datagram', { reason, err: err.message, droppedSoFar: drops });
+      };
+      for (const protocol of ['compact', 'binary'] as const) {
+        const name = `agent-${protocol}`;
+        announce(name, await startJaegerUdpReceiver(pipeline, { host, port: opts[`${name}-port`] as number, name, protocol, onDrop }));
+      }
+    }
+    if (command === 'all-in-one' || command === 'query') {
+      const uiDir = (opts['ui-dir'] as string | undefined) ?? defaultUiDir();
+      if (!uiDir) log.warn('web UI build not found: serving the API only (run "npm run build")');
+      await listen('query', opts['query-port'] as number, createQueryHandler({ store, uiDir }));
+    }
+    const p = pipeline;
+    await listen('admin', opts['admin-port'] as number, (req, res) => {
+      const url = req.url ?? '/';
+      if (url === '/health' || url === '/') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok', store: store.capabilities.name }));
+      } else if (url === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(p ? p.metrics.toPrometheus() : '');
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('not found\n');
+      }
+    });
+
+    if (opts.demo && command === 'all-in-one') {
+      const otlp = byName.get('otlp-http')!;
+      stoppers.push(startDemoTraffic(`http://${otlp.address.host}:${otlp.address.port}/v1/traces`, log));
+      const q = byName.get('query')!;
+      log.info('demo traffic started: open the UI', { url: `http://${q.address.host === '0.0.0.0' ? '127.0.0.1' : q.address.host}:${q.address.port}/` });
+    }
+  } catch (err) {
+    await Promise.allSettled(listeners.map((l) => l.close()));
+    await pipeline?.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+
+  return {
+    async close() {
+      for (const s of stoppers) await s();
+      await Promise.allSettled(listeners.map((l) => l.close()));
+      if (pipeline) await pipeline.close();
+      await store.close();
+    },
+  };
+}
