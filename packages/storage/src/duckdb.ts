@@ -1,13 +1,632 @@
-import { StoreArgumentError } from './types.js';
-import type { SpanStore } from './types.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { attributeValueToString } from '@ariadne/model';
+import type { Attribute, Span } from '@ariadne/model';
+import {
+  ALL_TAG_OPERATORS,
+  checkCutoff,
+  checkDependencyQuery,
+  checkHint,
+  checkOperationQuery,
+  checkSpans,
+  checkTraceId,
+  compareSpansByStart,
+  compileTraceQuery,
+  spanMatchesTagFilters,
+} from './filters.js';
+import type { CompiledTagFilter } from './filters.js';
+import { deserializeSpan, serializeSpan } from './serialize.js';
+import { StoreArgumentError, StoreClosedError } from './types.js';
+import type {
+  DependencyLink,
+  DependencyQuery,
+  Operation,
+  OperationQuery,
+  SpanStore,
+  StoreCapabilities,
+  TimeRange,
+  TraceQuery,
+} from './types.js';
+
+/** On-disk format version kept in the `schema_version` table. */
+export const DUCKDB_FORMAT_VERSION = 1;
+export const DUCKDB_FILE_NAME = 'ariadne.duckdb';
 
 export interface DuckDBStoreOptions {
+  /** Directory holding `ariadne.duckdb`; created if absent. */
   dataDir: string;
+  /** Reader connections (queries run concurrently up to this many). Default 2. */
+  readers?: number;
+  /** Test hook: called inside each write transaction after the rows are appended, before COMMIT. Throwing fails that commit. */
+  beforeCommit?: () => void | Promise<void>;
 }
 
-/** Placeholder until the DuckDB backend lands. */
-export class DuckDBStore {
-  static async open(_opts: DuckDBStoreOptions): Promise<SpanStore> {
-    throw new StoreArgumentError('the duckdb backend is not available yet');
+/*
+ * Layout
+ * - spans: one row per written span in arrival order (seq grows with every row, so zonemaps on seq
+ *   prune perfectly), with the columns searches filter on, `tags` (every span/resource/event
+ *   attribute as "\x1fkey\x1evalue\x1f…" text, keys and values escaped so they never hold the
+ *   separators; `contains()` on it answers =, !=, exists, absent and prefix exactly) and `span`,
+ *   the whole span as lossless JSON (serialize.ts).
+ * - trace_idx: per commit and trace, the seq range of that trace's spans (a commit appends its
+ *   spans sorted by trace id, so they are contiguous), with an ART index on trace_id: trace by id
+ *   is an index probe plus a seq-range scan.
+ * - services, operations: the small distinct sets, kept in step with writes and purges.
+ * Duplicate writes are stored as rows and resolved when reading (the highest seq wins).
+ */
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS spans (
+     seq BIGINT NOT NULL, trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, parent_id VARCHAR NOT NULL,
+     service VARCHAR NOT NULL, name VARCHAR NOT NULL, kind UTINYINT NOT NULL, start_ns BIGINT NOT NULL,
+     duration_ns BIGINT NOT NULL, status UTINYINT NOT NULL, tags VARCHAR NOT NULL, span VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS trace_idx (trace_id VARCHAR NOT NULL, seq_lo BIGINT NOT NULL, seq_hi BIGINT NOT NULL, start_max BIGINT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS trace_idx_trace_id ON trace_idx (trace_id)`,
+  `CREATE TABLE IF NOT EXISTS services (service VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS operations (service VARCHAR NOT NULL, name VARCHAR NOT NULL, kind UTINYINT NOT NULL)`,
+];
+
+const FS = '\x1f';
+const RS = '\x1e';
+const ESC_RE = /[\\\x1e\x1f]/g;
+const NEEDS_ESC = /[\\\x1e\x1f]/;
+const ESC_MAP: Record<string, string> = { '\\': '\\\\', '\x1e': '\\e', '\x1f': '\\f' };
+/** Injective, prefix-preserving escape that keeps the separators out of keys and values. */
+function esc(s: string): string {
+  return NEEDS_ESC.test(s) ? s.replace(ESC_RE, (c) => ESC_MAP[c]) : s;
+}
+
+function tagText(span: Span): string {
+  let out = FS;
+  const add = (attrs: readonly Attribute[]) => {
+    for (let i = 0; i < attrs.length; i++) out += esc(attrs[i].key) + RS + esc(attributeValueToString(attrs[i].value)) + FS;
+  };
+  add(span.attributes);
+  add(span.resource.attributes);
+  for (const e of span.events) add(e.attributes);
+  return out;
+}
+
+/** A span turned into its row values, ready to append. */
+interface Row {
+  traceId: string;
+  spanId: string;
+  parentId: string;
+  service: string;
+  name: string;
+  kind: number;
+  start: bigint;
+  duration: bigint;
+  status: number;
+  tags: string;
+  json: string;
+}
+
+interface PendingWrite {
+  rows: Row[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+function toRow(s: Span): Row {
+  const d = s.endTimeUnixNano - s.startTimeUnixNano;
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    parentId: s.parentSpanId,
+    service: s.resource.serviceName,
+    name: s.name,
+    kind: s.kind,
+    start: s.startTimeUnixNano,
+    duration: d > 0n ? d : 0n,
+    status: s.status.code,
+    tags: tagText(s),
+    json: serializeSpan(s),
+  };
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+function clampI64(v: bigint): bigint {
+  return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : v;
+}
+
+export class DuckDBStore implements SpanStore {
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    name: 'duckdb',
+    durable: true,
+    tagOperators: ALL_TAG_OPERATORS,
+  });
+
+  /** Number of write transactions committed since open (group commit shares one among concurrent writeSpans calls). */
+  commitCount = 0;
+  /** Path of the database file. */
+  readonly path: string;
+
+  private pending: PendingWrite[] = [];
+  private writing = false;
+  private writeIdle: Promise<void> = Promise.resolve();
+  private writeIdleResolve: (() => void) | undefined;
+  private nextSeq = 0;
+  private knownServices = new Set<string>();
+  private knownOps = new Set<string>();
+  private idleReaders: DuckDBConnection[] = [];
+  private readerCount = 0;
+  private readerWaiters: ((c: DuckDBConnection) => void)[] = [];
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private activeReads = new Set<Promise<void>>();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly opts: DuckDBStoreOptions,
+    path: string,
+  ) {
+    this.path = path;
   }
+
+  /** Open (or create) the store in `opts.dataDir`. */
+  static async open(opts: DuckDBStoreOptions): Promise<DuckDBStore> {
+    if (!opts || typeof opts.dataDir !== 'string' || opts.dataDir === '') throw new StoreArgumentError('DuckDBStore needs a dataDir');
+    mkdirSync(opts.dataDir, { recursive: true });
+    const path = join(opts.dataDir, DUCKDB_FILE_NAME);
+    const instance = await DuckDBInstance.create(path);
+    let writer: DuckDBConnection | undefined;
+    try {
+      writer = await instance.connect();
+      const store = new DuckDBStore(instance, writer, opts, path);
+      await store.init();
+      return store;
+    } catch (e) {
+      writer?.closeSync();
+      instance.closeSync();
+      throw e;
+    }
+  }
+
+  private async init(): Promise<void> {
+    const c = this.writer;
+    for (const sql of SCHEMA) await c.run(sql);
+    const v = (await c.runAndReadAll('SELECT max(version) FROM schema_version')).getRows()[0][0];
+    if (v === null) await c.run(`INSERT INTO schema_version VALUES (${DUCKDB_FORMAT_VERSION})`);
+    else if (Number(v) !== DUCKDB_FORMAT_VERSION) {
+      throw new Error(`${this.path}: on-disk format version ${String(v)} is not supported (this build reads version ${DUCKDB_FORMAT_VERSION})`);
+    }
+    const max = (await c.runAndReadAll('SELECT max(seq) FROM spans')).getRows()[0][0];
+    this.nextSeq = max === null ? 0 : Number(max) + 1;
+    for (const [s] of (await c.runAndReadAll('SELECT service FROM services')).getRows()) this.knownServices.add(s as string);
+    for (const [s, n, k] of (await c.runAndReadAll('SELECT service, name, kind FROM operations')).getRows()) {
+      this.knownOps.add(opKey(s as string, n as string, Number(k)));
+    }
+  }
+
+  private check(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  writeSpans(spans: readonly Span[]): Promise<void> {
+    try {
+      this.check();
+      checkSpans(spans);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (spans.length === 0) return Promise.resolve();
+    let rows: Row[];
+    try {
+      rows = spans.map(toRow);
+    } catch (e) {
+      return Promise.reject(new StoreArgumentError(`cannot store span batch: ${(e as Error).message}`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ rows, resolve, reject });
+      if (!this.writing) void this.writeLoop();
+    });
+  }
+
+  /** Commits pending writes one transaction at a time; writes arriving meanwhile share the next one. */
+  private async writeLoop(): Promise<void> {
+    this.writing = true;
+    this.writeIdle = new Promise((r) => (this.writeIdleResolve = r));
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending;
+        this.pending = [];
+        try {
+          await this.commitGroup(group);
+          for (const w of group) w.resolve();
+        } catch (e) {
+          for (const w of group) w.reject(e);
+        }
+      }
+    } finally {
+      this.writing = false;
+      this.writeIdleResolve?.();
+    }
+  }
+
+  private async commitGroup(group: PendingWrite[]): Promise<void> {
+    let rows: Row[] = [];
+    for (const w of group) rows = rows.length === 0 ? w.rows : rows.concat(w.rows);
+    // Sorted by trace id so each trace's spans of this commit get one contiguous seq range.
+    rows = rows.slice().sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
+    const c = this.writer;
+    const seq0 = this.nextSeq;
+    const newServices: string[] = [];
+    const newOps: [string, string, number][] = [];
+    const seenServices = new Set<string>();
+    const seenOps = new Set<string>();
+    await c.run('BEGIN TRANSACTION');
+    try {
+      const ap = await c.createAppender('spans');
+      const ix = await c.createAppender('trace_idx');
+      try {
+        let seq = seq0;
+        let runStart = seq0;
+        let runMax = 0n;
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i];
+          ap.appendBigInt(BigInt(seq));
+          ap.appendVarchar(r.traceId);
+          ap.appendVarchar(r.spanId);
+          ap.appendVarchar(r.parentId);
+          ap.appendVarchar(r.service);
+          ap.appendVarchar(r.name);
+          ap.appendUTinyInt(r.kind);
+          ap.appendBigInt(clampI64(r.start));
+          ap.appendBigInt(clampI64(r.duration));
+          ap.appendUTinyInt(r.status);
+          ap.appendVarchar(r.tags);
+          ap.appendVarchar(r.json);
+          ap.endRow();
+          if (i === 0 || r.start > runMax) runMax = r.start;
+          if (i === rows.length - 1 || rows[i + 1].traceId !== r.traceId) {
+            ix.appendVarchar(r.traceId);
+            ix.appendBigInt(BigInt(runStart));
+            ix.appendBigInt(BigInt(seq));
+            ix.appendBigInt(clampI64(runMax));
+            ix.endRow();
+            runStart = seq + 1;
+            runMax = i === rows.length - 1 ? 0n : rows[i + 1].start;
+          }
+          seq++;
+          if (!this.knownServices.has(r.service) && !seenServices.has(r.service)) {
+            seenServices.add(r.service);
+            newServices.push(r.service);
+          }
+          const ok = opKey(r.service, r.name, r.kind);
+          if (!this.knownOps.has(ok) && !seenOps.has(ok)) {
+            seenOps.add(ok);
+            newOps.push([r.service, r.name, r.kind]);
+          }
+        }
+        ap.flushSync();
+        ix.flushSync();
+      } finally {
+        ap.closeSync();
+        ix.closeSync();
+      }
+      if (newServices.length > 0 || newOps.length > 0) {
+        const sa = await c.createAppender('services');
+        const oa = await c.createAppender('operations');
+        try {
+          for (const s of newServices) {
+            sa.appendVarchar(s);
+            sa.endRow();
+          }
+          for (const [s, n, k] of newOps) {
+            oa.appendVarchar(s);
+            oa.appendVarchar(n);
+            oa.appendUTinyInt(k);
+            oa.endRow();
+          }
+        } finally {
+          sa.closeSync();
+          oa.closeSync();
+        }
+      }
+      if (this.opts.beforeCommit) await this.opts.beforeCommit();
+      await c.run('COMMIT');
+    } catch (e) {
+      try {
+        await c.run('ROLLBACK');
+      } catch {
+        // the transaction may already be aborted
+      }
+      throw e;
+    }
+    this.nextSeq = seq0 + rows.length;
+    this.commitCount++;
+    for (const s of newServices) this.knownServices.add(s);
+    for (const k of seenOps) this.knownOps.add(k);
+  }
+
+  /** Run `fn` on the writer connection once no commit is running (used by purge). */
+  private async exclusive<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    // Queue behind pending writes by going through the same loop.
+    for (;;) {
+      if (!this.writing) break;
+      await this.writeIdle;
+    }
+    this.writing = true;
+    this.writeIdle = new Promise((r) => (this.writeIdleResolve = r));
+    try {
+      return await fn(this.writer);
+    } finally {
+      this.writing = false;
+      this.writeIdleResolve?.();
+      if (this.pending.length > 0) void this.writeLoop();
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private async withReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    this.check();
+    const run = this.runReader(fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.activeReads.add(settled);
+    void settled.then(() => this.activeReads.delete(settled));
+    return run;
+  }
+
+  private async runReader<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    let c = this.idleReaders.pop();
+    if (!c) {
+      if (this.readerCount < (this.opts.readers ?? 2)) {
+        this.readerCount++;
+        try {
+          c = await this.instance.connect();
+        } catch (e) {
+          this.readerCount--;
+          throw e;
+        }
+      } else {
+        c = await new Promise<DuckDBConnection>((r) => this.readerWaiters.push(r));
+      }
+    }
+    try {
+      return await fn(c);
+    } finally {
+      const w = this.readerWaiters.shift();
+      if (w) w(c);
+      else this.idleReaders.push(c);
+    }
+  }
+
+  async getTrace(traceId: string, hint?: TimeRange): Promise<Span[]> {
+    this.check();
+    checkTraceId(traceId);
+    checkHint(hint);
+    return this.withReader(async (c) => (await this.readTrace(c, traceId)) ?? []);
+  }
+
+  async getTraces(traceIds: readonly string[], hint?: TimeRange): Promise<Map<string, Span[]>> {
+    this.check();
+    if (!Array.isArray(traceIds)) throw new StoreArgumentError('traceIds must be an array');
+    traceIds.forEach(checkTraceId);
+    checkHint(hint);
+    const out = new Map<string, Span[]>();
+    await this.withReader(async (c) => {
+      for (const id of traceIds) {
+        if (out.has(id)) continue;
+        const spans = await this.readTrace(c, id);
+        if (spans) out.set(id, spans);
+      }
+    });
+    return out;
+  }
+
+  private async readTrace(c: DuckDBConnection, traceId: string): Promise<Span[] | undefined> {
+    const ranges = (await c.runAndReadAll('SELECT seq_lo, seq_hi FROM trace_idx WHERE trace_id = $1', [traceId])).getRows();
+    if (ranges.length === 0) return undefined;
+    let lo = ranges[0][0] as bigint;
+    let hi = ranges[0][1] as bigint;
+    const conds: string[] = [];
+    for (const [a, b] of ranges) {
+      if ((a as bigint) < lo) lo = a as bigint;
+      if ((b as bigint) > hi) hi = b as bigint;
+      conds.push(`seq BETWEEN ${a as bigint} AND ${b as bigint}`);
+    }
+    const rows = (
+      await c.runAndReadAll(
+        `SELECT seq, span_id, span FROM spans WHERE seq BETWEEN ${lo} AND ${hi} AND (${conds.join(' OR ')}) AND trace_id = $1`,
+        [traceId],
+      )
+    ).getRows();
+    if (rows.length === 0) return undefined;
+    const latest = new Map<string, { seq: bigint; json: string }>();
+    for (const [seq, spanId, json] of rows) {
+      const prev = latest.get(spanId as string);
+      if (!prev || (seq as bigint) > prev.seq) latest.set(spanId as string, { seq: seq as bigint, json: json as string });
+    }
+    const spans: Span[] = [];
+    for (const { json } of latest.values()) spans.push(deserializeSpan(json));
+    return spans.sort(compareSpansByStart);
+  }
+
+  async findTraceIds(query: TraceQuery): Promise<string[]> {
+    this.check();
+    const q = compileTraceQuery(query);
+    const where: string[] = ['start_ns >= $1', 'start_ns <= $2'];
+    const params: DuckDBValue[] = [clampI64(query.startTimeMin), clampI64(query.startTimeMax)];
+    const p = (v: DuckDBValue) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (query.startTimeMin > query.startTimeMax) return [];
+    if (query.service) where.push(`service = ${p(query.service)}`);
+    if (query.operation) where.push(`name = ${p(query.operation)}`);
+    if (query.spanKind !== undefined) where.push(`kind = ${p(BigInt(query.spanKind))}`);
+    if (query.minDurationNano !== undefined) where.push(`duration_ns >= ${p(clampI64(query.minDurationNano))}`);
+    if (query.maxDurationNano !== undefined) where.push(`duration_ns <= ${p(clampI64(query.maxDurationNano))}`);
+    const jsFilters: CompiledTagFilter[] = [];
+    for (const f of q.tags) {
+      const k = FS + esc(f.key) + RS;
+      switch (f.op) {
+        case '=':
+          where.push(`contains(tags, ${p(k + esc(f.value) + FS)})`);
+          break;
+        case '!=':
+          where.push(`contains(tags, ${p(k)}) AND NOT contains(tags, ${p(k + esc(f.value) + FS)})`);
+          break;
+        case 'exists':
+          where.push(`contains(tags, ${p(k)})`);
+          break;
+        case 'absent':
+          where.push(`NOT contains(tags, ${p(k)})`);
+          break;
+        case 'prefix':
+          where.push(`contains(tags, ${p(k + esc(f.value))})`);
+          break;
+        case 'contains':
+          where.push(`contains(tags, ${p(k)})`);
+          if (f.value !== '') where.push(`contains(tags, ${p(esc(f.value))})`);
+          jsFilters.push(f);
+          break;
+        default:
+          where.push(`contains(tags, ${p(k)})`);
+          jsFilters.push(f);
+      }
+    }
+    return this.withReader(async (c) => {
+      if (jsFilters.length === 0) {
+        const rows = (
+          await c.runAndReadAll(
+            `SELECT trace_id, max(start_ns) AS newest FROM spans WHERE ${where.join(' AND ')}
+             GROUP BY trace_id ORDER BY newest DESC, trace_id LIMIT ${query.limit}`,
+            params,
+          )
+        ).getRows();
+        return rows.map((r) => r[0] as string);
+      }
+      // Filters SQL cannot decide: scan candidates newest first and test them here; the first
+      // match of a trace is its newest matching span, so traces come out in the required order.
+      const result = await c.stream(`SELECT trace_id, span FROM spans WHERE ${where.join(' AND ')} ORDER BY start_ns DESC, trace_id`, params);
+      const found: string[] = [];
+      const seen = new Set<string>();
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) break;
+        for (const [traceId, json] of chunk.getRows()) {
+          if (seen.has(traceId as string)) continue;
+          if (spanMatchesTagFilters(deserializeSpan(json as string), jsFilters)) {
+            seen.add(traceId as string);
+            found.push(traceId as string);
+            if (found.length >= query.limit) return found;
+          }
+        }
+      }
+      return found;
+    });
+  }
+
+  async getServices(): Promise<string[]> {
+    this.check();
+    return this.withReader(async (c) => (await c.runAndReadAll('SELECT DISTINCT service FROM services ORDER BY service')).getRows().map((r) => r[0] as string));
+  }
+
+  async getOperations(query: OperationQuery): Promise<Operation[]> {
+    this.check();
+    checkOperationQuery(query);
+    const params: DuckDBValue[] = [query.service];
+    let sql = 'SELECT DISTINCT name, kind FROM operations WHERE service = $1';
+    if (query.spanKind !== undefined) {
+      sql += ' AND kind = $2';
+      params.push(BigInt(query.spanKind));
+    }
+    sql += ' ORDER BY name, kind';
+    return this.withReader(async (c) =>
+      (await c.runAndReadAll(sql, params)).getRows().map((r) => ({ name: r[0] as string, spanKind: Number(r[1]) as Operation['spanKind'] })),
+    );
+  }
+
+  /** Both the parent and the child span must start within the window (as in the memory store). */
+  async getDependencies(query: DependencyQuery): Promise<DependencyLink[]> {
+    this.check();
+    checkDependencyQuery(query);
+    const from = clampI64(query.endTime - query.lookback);
+    const to = clampI64(query.endTime);
+    return this.withReader(async (c) => {
+      const rows = (
+        await c.runAndReadAll(
+          `WITH w AS (
+             SELECT trace_id, span_id, parent_id, service, status FROM spans
+             WHERE start_ns > $1 AND start_ns <= $2
+             QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY seq DESC) = 1)
+           SELECT p.service, ch.service, count(*), count(*) FILTER (WHERE ch.status = 2)
+           FROM w ch JOIN w p ON ch.trace_id = p.trace_id AND ch.parent_id = p.span_id
+           WHERE ch.parent_id <> '' AND p.service <> ch.service
+           GROUP BY 1, 2 ORDER BY 1, 2`,
+          [from, to],
+        )
+      ).getRows();
+      return rows.map((r) => ({ parent: r[0] as string, child: r[1] as string, callCount: Number(r[2]), errorCount: Number(r[3]) }));
+    });
+  }
+
+  /** Deletes spans that started before `cutoff` (returns rows deleted, duplicate writes included) and CHECKPOINTs to free disk. */
+  async purgeBefore(cutoff: bigint): Promise<number> {
+    this.check();
+    checkCutoff(cutoff);
+    const cut = clampI64(cutoff);
+    return this.exclusive(async (c) => {
+      let deleted = 0;
+      await c.run('BEGIN TRANSACTION');
+      try {
+        deleted = (await c.run('DELETE FROM spans WHERE start_ns < $1', [cut])).rowsChanged;
+        await c.run('DELETE FROM trace_idx WHERE start_max < $1', [cut]);
+        if (deleted > 0) {
+          await c.run('DELETE FROM services');
+          await c.run('INSERT INTO services SELECT DISTINCT service FROM spans');
+          await c.run('DELETE FROM operations');
+          await c.run('INSERT INTO operations SELECT DISTINCT service, name, kind FROM spans');
+        }
+        await c.run('COMMIT');
+      } catch (e) {
+        try {
+          await c.run('ROLLBACK');
+        } catch {
+          // already aborted
+        }
+        throw e;
+      }
+      if (deleted > 0) {
+        this.knownServices.clear();
+        this.knownOps.clear();
+        for (const [s] of (await c.runAndReadAll('SELECT service FROM services')).getRows()) this.knownServices.add(s as string);
+        for (const [s, n, k] of (await c.runAndReadAll('SELECT service, name, kind FROM operations')).getRows()) {
+          this.knownOps.add(opKey(s as string, n as string, Number(k)));
+        }
+        await c.run('CHECKPOINT');
+      }
+      return deleted;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      while (this.writing || this.pending.length > 0) await this.writeIdle;
+      await Promise.all([...this.activeReads]);
+      for (const c of this.idleReaders) c.closeSync();
+      this.idleReaders = [];
+      this.writer.closeSync();
+      this.instance.closeSync();
+    })();
+    return this.closing;
+  }
+}
+
+function opKey(service: string, name: string, kind: number): string {
+  return `${service}\u0000${name}\u0000${kind}`;
 }
