@@ -1,1 +1,2 @@
-export {};
+export * from './thrift.js';
+export * from './model.js';
