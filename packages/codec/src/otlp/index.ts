@@ -1,1 +1,1 @@
-export {};
+export { decodeOtlpProtobuf, encodeOtlpProtobuf } from './protobuf.js';
