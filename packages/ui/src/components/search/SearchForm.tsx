@@ -36,7 +36,9 @@ export function SearchForm({ initial, onSearch }: { initial: SearchFormState; on
     <form className="search-form" onSubmit={submit} data-testid="search-form">
       <h2>Search</h2>
       <label>
-        Service <span className="muted">({serviceList.length})</span>
+        <span>
+          Service <span className="muted">({serviceList.length})</span>
+        </span>
         <select
           data-testid="service-select"
           value={form.service}
@@ -53,7 +55,9 @@ export function SearchForm({ initial, onSearch }: { initial: SearchFormState; on
       </label>
       {services.status === 'error' && <div className="form-error" data-testid="services-error">Cannot load services: {services.error.message}</div>}
       <label>
-        Operation <span className="muted">({opList.length})</span>
+        <span>
+          Operation <span className="muted">({opList.length})</span>
+        </span>
         <select data-testid="operation-select" value={form.operation} onChange={(e) => set({ operation: e.target.value })}>
           <option value="">all</option>
           {opOptions.map((o) => (

@@ -102,7 +102,10 @@ function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, onToggle
   const color = serviceColor(n.serviceName);
   const left = (n.relStart / total) * 100;
   const width = Math.max((n.span.duration / total) * 100, 0.2);
-  const labelOnLeft = left + width > 75;
+  // the duration label goes after the bar, or before it when the bar ends near the right edge,
+  // or inside the bar's end when the bar is nearly as wide as the trace
+  const labelStyle =
+    left + width <= 80 ? { left: `${left + width}%` } : left >= 12 ? { right: `${100 - left}%` } : { right: `${100 - left - width}%`, color: '#fff' };
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
@@ -157,7 +160,7 @@ function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, onToggle
           <div className="span-bar" data-testid="span-bar" style={{ left: `${left}%`, width: `${width}%`, background: color }} />
           <span
             className="span-bar-label"
-            style={labelOnLeft ? { right: `${100 - left}%` } : { left: `${left + width}%` }}
+            style={labelStyle}
           >
             {formatDuration(n.span.duration)}
           </span>

@@ -1,0 +1,102 @@
+// Unit tests of the UI's pure helpers (no browser): logfmt tags, the trace model, formatting.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatLogfmt, parseLogfmt } from '../src/model/logfmt.ts';
+import { buildTraceModel } from '../src/model/trace.ts';
+import { formatDuration, valueToText } from '../src/model/format.ts';
+import { serviceColor } from '../src/model/colors.ts';
+import { formStateFromQuery, validateForm } from '../src/components/search/searchState.ts';
+import type { JaegerSpan, JaegerTrace } from '../src/model/jaeger.ts';
+
+test('logfmt: plain and quoted values, escapes, errors', () => {
+  assert.deepEqual(parseLogfmt('a=1 b="x y" c="q\\"uote"').tags, { a: '1', b: 'x y', c: 'q"uote' });
+  assert.deepEqual(parseLogfmt('  ').tags, {});
+  assert.deepEqual(parseLogfmt('http.url=http://x/?a=b').tags, { 'http.url': 'http://x/?a=b' });
+  assert.deepEqual(parseLogfmt('e=').tags, { e: '' });
+  assert.match(parseLogfmt('novalue').error ?? '', /no value/);
+  assert.match(parseLogfmt('a="open').error ?? '', /unterminated/);
+  assert.deepEqual(parseLogfmt('__proto__=x').tags, { ['__proto__']: 'x' });
+  const tags = { k: 'v 2', 'x"y': 'a\\b', plain: 'p' };
+  assert.deepEqual(parseLogfmt(formatLogfmt(tags)).tags, tags);
+});
+
+test('search state: URL tags as JSON or logfmt, validation', () => {
+  const f = formStateFromQuery(new URLSearchParams('service=s&tags=%7B%22a%22%3A%22b%20c%22%7D&lookback=2h'));
+  assert.equal(f.tags, 'a="b c"');
+  assert.equal(f.limit, '20');
+  const v = validateForm(f);
+  assert.ok(v.ok);
+  assert.deepEqual(v.params, { service: 's', operation: undefined, tags: { a: 'b c' }, minDuration: undefined, maxDuration: undefined, lookback: '2h', limit: 20 });
+  assert.equal(validateForm({ ...f, minDuration: '12' }).ok, false);
+  assert.equal(validateForm({ ...f, limit: '0' }).ok, false);
+  assert.equal(validateForm({ ...f, service: '' }).ok, false);
+  assert.equal(validateForm({ ...f, maxDuration: '1.5s' }).ok, true);
+});
+
+const span = (id: string, parent: string, start: number, dur: number, extra: Partial<JaegerSpan> = {}): JaegerSpan => ({
+  traceID: 't1',
+  spanID: id,
+  operationName: 'op' + id,
+  references: parent ? [{ refType: 'CHILD_OF', traceID: 't1', spanID: parent }] : [],
+  startTime: start,
+  duration: dur,
+  tags: [],
+  logs: [],
+  processID: id === 'a' ? 'p1' : 'p2',
+  ...extra,
+});
+
+test('trace model: tree order, depths, bounds, services, errors', () => {
+  const trace: JaegerTrace = {
+    traceID: 't1',
+    spans: [span('d', 'b', 1030, 5), span('c', 'a', 1040, 50), span('b', 'a', 1010, 30, { tags: [{ key: 'error', type: 'bool', value: true }] }), span('a', '', 1000, 100)],
+    processes: { p1: { serviceName: 'front', tags: [] }, p2: { serviceName: 'back', tags: [] } },
+  };
+  const m = buildTraceModel(trace);
+  assert.deepEqual(m.spans.map((n) => n.spanID), ['a', 'b', 'd', 'c']);
+  assert.deepEqual(m.spans.map((n) => n.depth), [0, 1, 2, 1]);
+  assert.equal(m.startTime, 1000);
+  assert.equal(m.duration, 100);
+  assert.equal(m.rootServiceName, 'front');
+  assert.equal(m.rootOperationName, 'opa');
+  assert.deepEqual(m.services.map((s) => [s.name, s.spanCount, s.hasError]), [['back', 3, true], ['front', 1, false]]);
+  assert.equal(m.errorCount, 1);
+  assert.equal(m.byId.get('a')!.descendantCount, 3);
+  assert.equal(m.spans[2].relStart, 30);
+});
+
+test('trace model: orphans become roots, cycles and duplicates do not hang or repeat', () => {
+  const trace: JaegerTrace = {
+    traceID: 't1',
+    spans: [span('x', 'y', 10, 1), span('y', 'x', 20, 1), span('o', 'missing', 5, 1), span('o', '', 6, 1), span('s', 's', 30, 1)],
+    processes: {},
+  };
+  const m = buildTraceModel(trace);
+  assert.equal(m.spanCount, 4);
+  assert.deepEqual(new Set(m.spans.map((n) => n.spanID)), new Set(['x', 'y', 'o', 's']));
+  assert.equal(m.spans[0].spanID, 'o');
+  assert.equal(m.spans[0].serviceName, 'unknown');
+});
+
+test('trace model: a 20,000-deep chain builds without recursion', () => {
+  const spans: JaegerSpan[] = [];
+  for (let i = 0; i < 20_000; i++) spans.push(span('s' + i, i ? 's' + (i - 1) : '', i, 20_000 - i));
+  const m = buildTraceModel({ traceID: 't1', spans, processes: {} });
+  assert.equal(m.maxDepth, 19_999);
+  assert.equal(m.spans[19_999].spanID, 's19999');
+});
+
+test('formatting', () => {
+  assert.equal(formatDuration(0), '0µs');
+  assert.equal(formatDuration(950), '950µs');
+  assert.equal(formatDuration(1234), '1.23ms');
+  assert.equal(formatDuration(100_000), '100ms');
+  assert.equal(formatDuration(1_500_000), '1.5s');
+  assert.equal(formatDuration(125_000_000), '2m 5s');
+  assert.equal(valueToText({ value: '<b>' }), '<b>');
+  assert.equal(valueToText({ value: 12 }), '12');
+  assert.equal(valueToText({ value: false }), 'false');
+  assert.equal(valueToText({ value: { a: [1] } }), '{"a":[1]}');
+  assert.equal(serviceColor('frontend'), serviceColor('frontend'));
+  assert.match(serviceColor('x'), /^#[0-9a-f]{6}$/);
+});
