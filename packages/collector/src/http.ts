@@ -162,6 +162,14 @@ export function startHttpServer(handler: RequestHandler, opts: HttpListenOptions
     const msg = `bad request: ${err.message}\n`;
     socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(msg)}\r\n\r\n${msg}`);
   });
+  // Once close() was called, connections finishing a response are not kept alive: close them as
+  // soon as they turn idle instead of waiting for the grace period.
+  let stopping = false;
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    res.on('finish', () => {
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   const host = opts.host ?? '127.0.0.1';
   return new Promise<HttpListener>((resolve, reject) => {
     const onError = (err: Error) => reject(new Error(`${opts.name}: cannot listen on ${host}:${opts.port}: ${err.message}`));
@@ -176,6 +184,7 @@ export function startHttpServer(handler: RequestHandler, opts: HttpListenOptions
         server,
         address: { host: a.address, port: a.port },
         close() {
+          stopping = true;
           closing ??= new Promise<void>((done) => {
             const cut = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? 5000);
             cut.unref();
