@@ -1,0 +1,229 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { spanKindNames } from '@ariadne/model';
+import type { Span } from '@ariadne/model';
+import { spansToJaegerTrace, stringifyJaegerJson } from '@ariadne/codec';
+import type { JaegerJsonTrace } from '@ariadne/codec';
+import { StoreArgumentError } from '@ariadne/storage';
+import type { SpanStore } from '@ariadne/storage';
+import { DEFAULT_SEARCH, ParamError, parseDependencyParams, parseSearchParams, parseSpanKindParam, parseTraceIdParam } from './params.js';
+import type { SearchDefaults } from './params.js';
+import { createStaticHandler } from './static.js';
+
+const gzip = promisify(gzipCb);
+
+export interface QueryHandlerOptions {
+  store: SpanStore;
+  /** Directory of the built web UI (`packages/ui/dist`), served at `/`. Without it only the API is served. */
+  uiDir?: string;
+  /** Search defaults (lookback, limit); Jaeger's when absent. */
+  search?: Partial<SearchDefaults>;
+  /** Clock for defaults (unix ns); tests pin it. */
+  now?: () => bigint;
+  /** Transform a trace's spans before conversion (e.g. clock-skew adjustment). */
+  adjustTrace?: (spans: Span[]) => Span[];
+  /** Called with unexpected errors (store failures); defaults to console.error. */
+  onError?: (err: unknown, req: IncomingMessage) => void;
+}
+
+export interface StructuredError {
+  code: number;
+  msg: string;
+  traceID?: string;
+}
+
+/** The envelope of every Jaeger query-API response. */
+export interface StructuredResponse<T = unknown> {
+  data: T;
+  total: number;
+  limit: number;
+  offset: number;
+  errors: StructuredError[] | null;
+}
+
+/** An error with an HTTP status that the API reports in its envelope. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const nowNano = () => BigInt(Date.now()) * 1_000_000n;
+
+type Route = (params: URLSearchParams, match: string[]) => Promise<StructuredResponse>;
+
+function ok<T>(data: T, total = Array.isArray(data) ? data.length : 0, errors: StructuredError[] | null = null): StructuredResponse<T> {
+  return { data, total, limit: 0, offset: 0, errors };
+}
+
+function kindName(kind: number): string {
+  return kind === 0 ? '' : (spanKindNames[kind as keyof typeof spanKindNames] ?? '');
+}
+
+/**
+ * The query service: Jaeger's HTTP query API (`/api/…`) over a SpanStore, and the static web UI
+ * from `uiDir` at every other path. Returns a plain node:http request listener.
+ */
+export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { store } = opts;
+  const now = opts.now ?? nowNano;
+  const searchDefaults: SearchDefaults = { ...DEFAULT_SEARCH, ...opts.search };
+  const adjust = opts.adjustTrace ?? ((s: Span[]) => s);
+  const onError = opts.onError ?? ((err: unknown) => console.error('query: request failed:', err));
+  const serveStatic = opts.uiDir ? createStaticHandler({ root: opts.uiDir }) : undefined;
+
+  const toTrace = (spans: Span[]): JaegerJsonTrace => spansToJaegerTrace(adjust(spans));
+
+  const routes: [RegExp, Route][] = [
+    [/^\/api\/services$/, async () => ok(await store.getServices())],
+    [
+      /^\/api\/services\/(.+)\/operations$/,
+      async (_p, [service]) => {
+        const ops = await store.getOperations({ service });
+        const names = [...new Set(ops.map((o) => o.name))].sort();
+        return ok(names);
+      },
+    ],
+    [
+      /^\/api\/operations$/,
+      async (p) => {
+        const service = p.get('service') ?? '';
+        if (!service) throw new ParamError('service', "parameter 'service' is required");
+        const spanKind = parseSpanKindParam(p);
+        const ops = await store.getOperations(spanKind === undefined ? { service } : { service, spanKind });
+        return ok(ops.map((o) => ({ name: o.name, spanKind: kindName(o.spanKind) })));
+      },
+    ],
+    [
+      /^\/api\/traces$/,
+      async (p) => {
+        const req = parseSearchParams(p, now(), searchDefaults);
+        if (req.kind === 'ids') {
+          const found = await store.getTraces(req.traceIds);
+          const data: JaegerJsonTrace[] = [];
+          const errors: StructuredError[] = [];
+          for (const id of req.traceIds) {
+            const spans = found.get(id);
+            if (spans && spans.length) data.push(toTrace(spans));
+            else errors.push({ code: 404, msg: 'trace not found', traceID: id });
+          }
+          return ok(data, data.length, errors.length ? errors : null);
+        }
+        const ids = await store.findTraceIds(req.query);
+        const found = ids.length ? await store.getTraces(ids) : new Map<string, Span[]>();
+        const data: JaegerJsonTrace[] = [];
+        for (const id of ids) {
+          const spans = found.get(id);
+          if (spans && spans.length) data.push(toTrace(spans));
+        }
+        return ok(data);
+      },
+    ],
+    [
+      /^\/api\/traces\/([^/]+)$/,
+      async (p, [rawId]) => {
+        const id = parseTraceIdParam(rawId);
+        const startUs = p.get('start');
+        const endUs = p.get('end');
+        let spans: Span[];
+        if (startUs && endUs && /^\d{1,19}$/.test(startUs) && /^\d{1,19}$/.test(endUs) && BigInt(startUs) <= BigInt(endUs)) {
+          spans = await store.getTrace(id, { startTimeMin: BigInt(startUs) * 1000n, startTimeMax: BigInt(endUs) * 1000n });
+        } else spans = await store.getTrace(id);
+        if (!spans.length) throw new HttpError(404, 'trace not found');
+        return ok([toTrace(spans)]);
+      },
+    ],
+    [
+      /^\/api\/dependencies$/,
+      async (p) => {
+        const q = parseDependencyParams(p, now());
+        const service = p.get('service');
+        let links = await store.getDependencies(q);
+        if (service) links = links.filter((l) => l.parent === service || l.child === service);
+        return ok(links.map((l) => ({ parent: l.parent, child: l.child, callCount: l.callCount })));
+      },
+    ],
+  ];
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return sendJson(req, res, 405, errorBody(405, `method ${req.method} not allowed on ${path}; the query API is read-only (GET)`));
+    }
+    const apiPath = path.length > 5 && path.endsWith('/') ? path.slice(0, -1) : path;
+    for (const [re, route] of routes) {
+      const m = re.exec(apiPath);
+      if (!m) continue;
+      let captures: string[];
+      try {
+        captures = m.slice(1).map((s) => decodeURIComponent(s));
+      } catch {
+        return sendJson(req, res, 400, errorBody(400, `malformed percent-encoding in path ${path}`));
+      }
+      try {
+        const body = await route(new URLSearchParams(query), captures);
+        return sendJson(req, res, 200, body);
+      } catch (err) {
+        if (err instanceof ParamError || err instanceof StoreArgumentError) return sendJson(req, res, 400, errorBody(400, err.message));
+        if (err instanceof HttpError) return sendJson(req, res, err.status, errorBody(err.status, err.message));
+        onError(err, req);
+        return sendJson(req, res, 500, errorBody(500, `storage error: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    }
+    return sendJson(req, res, 404, errorBody(404, `unknown API endpoint ${path}`));
+  }
+
+  return function queryHandler(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    const done = (err: unknown) => {
+      onError(err, req);
+      if (!res.headersSent) sendJson(req, res, 500, errorBody(500, 'internal error'));
+      else res.destroy();
+    };
+    if (path === '/api' || path.startsWith('/api/')) {
+      handleApi(req, res, path, query).catch(done);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendJson(req, res, 405, errorBody(405, `method ${req.method} not allowed`));
+      return;
+    }
+    if (!serveStatic) {
+      res.statusCode = 404;
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end('no UI configured; the query API is at /api/\n');
+      return;
+    }
+    serveStatic(req, res, path).catch(done);
+  };
+}
+
+export function errorBody(code: number, msg: string): StructuredResponse<null> {
+  return { data: null, total: 0, limit: 0, offset: 0, errors: [{ code, msg }] };
+}
+
+async function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): Promise<void> {
+  const text = stringifyJaegerJson(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (text.length > 2048 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    const zipped = await gzip(text);
+    res.setHeader('Content-Encoding', 'gzip');
+    res.setHeader('Content-Length', zipped.length);
+    res.end(zipped);
+    return;
+  }
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
