@@ -1,4 +1,5 @@
-import { useCallback, useMemo, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useWindowedRange } from './useWindowedRange';
 import type { SpanNode, TraceModel } from '../../model/trace';
 import { formatDuration } from '../../model/format';
 import { serviceColor } from '../../model/colors';
@@ -11,9 +12,16 @@ const TICKS = 5;
  * by depth, coloured by service), a bar positioned relative to the trace on the right. Clicking a
  * row toggles its details; the caret collapses its subtree.
  */
+export const ROW_HEIGHT = 28;
+/** Height assumed for an open span's details until it has been measured. */
+const DETAIL_ESTIMATE = 320;
+
 export function Timeline({ model }: { model: TraceModel }) {
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
+  const [blockHeights, setBlockHeights] = useState<ReadonlyMap<string, number>>(() => new Map());
+  const [focusId, setFocusId] = useState<string | null>(null);
+  const rowsRef = useRef<HTMLDivElement>(null);
 
   const visible = useMemo(() => {
     const out: SpanNode[] = [];
@@ -26,6 +34,17 @@ export function Timeline({ model }: { model: TraceModel }) {
     return out;
   }, [model, collapsed]);
 
+  // Only the rows near the viewport are rendered: a trace may have 100,000 spans.
+  const offsets = useMemo(() => {
+    const o = new Float64Array(visible.length + 1);
+    for (let i = 0; i < visible.length; i++) {
+      const id = visible[i].spanID;
+      o[i + 1] = o[i] + (expanded.has(id) ? (blockHeights.get(id) ?? ROW_HEIGHT + DETAIL_ESTIMATE) : ROW_HEIGHT);
+    }
+    return o;
+  }, [visible, expanded, blockHeights]);
+  const [start, end] = useWindowedRange(rowsRef, offsets);
+
   const toggle = (set: typeof setCollapsed, id: string) =>
     set((prev) => {
       const next = new Set(prev);
@@ -35,28 +54,43 @@ export function Timeline({ model }: { model: TraceModel }) {
     });
   const toggleDetail = useCallback((id: string) => toggle(setExpanded, id), []);
   const toggleCollapse = useCallback((id: string) => toggle(setCollapsed, id), []);
+  const onMeasure = useCallback((id: string, h: number) => {
+    setBlockHeights((prev) => (prev.get(id) === h ? prev : new Map(prev).set(id, h)));
+  }, []);
   const focusSpan = useCallback(
     (id: string) => {
       // uncollapse ancestors, open the span's details and scroll to it
-      const ancestors: string[] = [];
-      for (let n = model.byId.get(id); n && n.parentID; n = model.byId.get(n.parentID)) ancestors.push(n.parentID);
-      setCollapsed((prev) => new Set([...prev].filter((c) => !ancestors.includes(c))));
+      const ancestors = new Set<string>();
+      for (let n = model.byId.get(id); n && n.parentID; n = model.byId.get(n.parentID)) ancestors.add(n.parentID);
+      setCollapsed((prev) => new Set([...prev].filter((c) => !ancestors.has(c))));
       setExpanded((prev) => new Set(prev).add(id));
-      requestAnimationFrame(() => document.getElementById(`span-${id}`)?.scrollIntoView({ block: 'center' }));
+      setFocusId(id);
     },
     [model],
   );
+  useLayoutEffect(() => {
+    if (focusId === null) return;
+    setFocusId(null);
+    const i = visible.findIndex((n) => n.spanID === focusId);
+    const el = rowsRef.current;
+    if (i < 0 || !el) return;
+    const top = el.getBoundingClientRect().top + window.scrollY + offsets[i];
+    window.scrollTo({ top: Math.max(0, top - 120) });
+  }, [focusId, visible, offsets]);
 
   const total = Math.max(model.duration, 1);
   return (
     <section className="timeline" data-testid="timeline">
       <div className="timeline-toolbar">
-        <button type="button" data-testid="collapse-all" onClick={() => setCollapsed(new Set(model.spans.filter((n) => n.children.length > 0 && n.depth === 0).map((n) => n.spanID)))}>
+        <button type="button" data-testid="collapse-all" onClick={() => setCollapsed(new Set(model.spans.filter((n) => n.children.length > 0).map((n) => n.spanID)))}>
           Collapse all
         </button>
         <button type="button" data-testid="expand-all" onClick={() => setCollapsed(new Set())}>
           Expand all
         </button>
+        <span className="muted timeline-count" data-testid="visible-count">
+          {visible.length === model.spanCount ? `${model.spanCount} spans` : `${visible.length} of ${model.spanCount} spans shown`}
+        </span>
       </div>
       <div className="timeline-head">
         <div className="tl-name-col">Service &amp; Operation</div>
@@ -68,8 +102,9 @@ export function Timeline({ model }: { model: TraceModel }) {
           ))}
         </div>
       </div>
-      <div className="timeline-rows" role="list">
-        {visible.map((n) => (
+      <div className="timeline-rows" role="list" ref={rowsRef} style={{ height: offsets[visible.length] }}>
+        <div style={{ height: offsets[start] }} />
+        {visible.slice(start, end).map((n) => (
           <SpanRowBlock
             key={n.spanID}
             node={n}
@@ -80,6 +115,7 @@ export function Timeline({ model }: { model: TraceModel }) {
             onToggleDetail={toggleDetail}
             onToggleCollapse={toggleCollapse}
             onFocusSpan={focusSpan}
+            onMeasure={onMeasure}
           />
         ))}
       </div>
@@ -96,9 +132,21 @@ interface RowProps {
   onToggleDetail: (id: string) => void;
   onToggleCollapse: (id: string) => void;
   onFocusSpan: (id: string) => void;
+  onMeasure: (id: string, height: number) => void;
 }
 
-function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, onToggleDetail, onToggleCollapse, onFocusSpan }: RowProps) {
+const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
+  const blockRef = useRef<HTMLDivElement>(null);
+  // an open block's height varies with its details: report it so the list can place rows below
+  useLayoutEffect(() => {
+    const el = blockRef.current;
+    if (!isExpanded || !el) return;
+    const report = () => onMeasure(n.spanID, el.getBoundingClientRect().height);
+    report();
+    const ro = new ResizeObserver(report);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [isExpanded, n.spanID, onMeasure]);
   const color = serviceColor(n.serviceName);
   const left = (n.relStart / total) * 100;
   const width = Math.max((n.span.duration / total) * 100, 0.2);
@@ -113,7 +161,7 @@ function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, onToggle
     }
   };
   return (
-    <div className={`span-block${isExpanded ? ' span-block-open' : ''}`} role="listitem" id={`span-${n.spanID}`}>
+    <div className={`span-block${isExpanded ? ' span-block-open' : ''}`} role="listitem" id={`span-${n.spanID}`} ref={blockRef}>
       <div
         className={`span-row${n.hasError ? ' span-row-error' : ''}`}
         data-testid="span-row"
@@ -169,4 +217,4 @@ function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, onToggle
       {isExpanded && <SpanDetail node={n} model={model} onFocusSpan={onFocusSpan} />}
     </div>
   );
-}
+});
