@@ -205,10 +205,12 @@ test('round trip model → Jaeger JSON → model keeps everything Jaeger JSON ca
     assert.equal(b.resource.serviceName, a.resource.serviceName);
     assert.deepEqual(b.resource.attributes, a.resource.attributes.filter((x) => x.key !== 'service.name'));
     // arrays become JSON text in Jaeger; everything else keeps its type
+    // (a span without any otel.* tag reads as Jaeger-native: its span.kind tag stays an attribute)
     assert.deepEqual(
-      b.attributes,
+      b.attributes.filter((x) => !(i === 2 && x.key === 'span.kind')),
       a.attributes.map((x) => (x.value.type === 'array' ? { key: x.key, value: { type: 'string', value: JSON.stringify(['a', 'b']) } } : x)),
     );
+    if (i === 2) assert.deepEqual(b.attributes, [attr('span.kind', 'producer')]);
     assert.deepEqual(
       b.links.map((l) => [l.traceId, l.spanId, l.refType]),
       a.links.map((l) => [l.traceId, l.spanId, l.refType ?? 'FOLLOWS_FROM']),
@@ -223,7 +225,7 @@ test('round trip model → Jaeger JSON → model keeps everything Jaeger JSON ca
   assert.deepEqual(spansToJaegerTrace(back), j1);
 });
 
-test('decoding Jaeger-native JSON: embedded process, legacy parentSpanID, error tag, string bool', () => {
+test('decoding Jaeger-native JSON: embedded process, legacy parentSpanID, error tag kept, string bool', () => {
   const spans = decodeJaegerQueryJson({
     traceID: 'ABC',
     spans: [
@@ -257,7 +259,9 @@ test('decoding Jaeger-native JSON: embedded process, legacy parentSpanID, error 
   assert.deepEqual(s.links.map((l) => [l.spanId, l.refType]), [['0000000000000003', 'CHILD_OF']]);
   assert.equal(s.kind, SpanKind.SERVER);
   assert.equal(s.status.code, StatusCode.ERROR);
-  assert.deepEqual(s.attributes, [attr('custom.kind', 'x'), { key: 'untyped', value: { type: 'int', value: 3 } }]);
+  // Jaeger-native (no otel.* tags): span.kind and error stay among the attributes, as from Thrift
+  assert.deepEqual(s.attributes, [attr('span.kind', 'server'), attr('error', 'true'), attr('custom.kind', 'x'), { key: 'untyped', value: { type: 'int', value: 3 } }]);
+  assert.deepEqual(spansToJaegerTrace(spans).spans[0].tags.map((t) => t.key), ['span.kind', 'error', 'custom.kind', 'untyped']);
   assert.equal(s.startTimeUnixNano, 1_000_000n);
   assert.equal(s.endTimeUnixNano, 1_005_000n);
   assert.deepEqual(s.events, [{ timeUnixNano: 1_001_000n, name: '', attributes: [attr('message', 'hi')], droppedAttributesCount: 0 }]);

@@ -116,14 +116,26 @@ function takeTag(attrs: Attribute[], key: string): AttributeValue | undefined {
   return a.value;
 }
 
+const OTEL_KEYS = new Set<string>([
+  JAEGER_TAG.statusCode,
+  JAEGER_TAG.statusDescription,
+  JAEGER_TAG.scopeName,
+  JAEGER_TAG.scopeVersion,
+  JAEGER_TAG.libraryName,
+  JAEGER_TAG.libraryVersion,
+  JAEGER_TAG.traceState,
+]);
+
 const textOf = (v: AttributeValue | undefined): string | undefined => (v && v.type === 'string' ? v.value : undefined);
 
 /**
- * One trace in Jaeger query JSON → model spans, undoing the OTLP → Jaeger translation the way
- * OpenTelemetry's Jaeger translator does: `span.kind` → kind, `error`=true / `otel.status_code` /
- * `otel.status_description` → status, `otel.scope.*` (or `otel.library.*`) → scope,
- * `w3c.tracestate` → traceState (those tags are removed). Log `event` fields name the event and stay
- * among its attributes (as for Jaeger Thrift). The first CHILD_OF reference within the trace (or a
+ * One trace in Jaeger query JSON → model spans. `span.kind` → kind, `error`=true / `otel.status_code`
+ * / `otel.status_description` → status, `otel.scope.*` (or `otel.library.*`) → scope,
+ * `w3c.tracestate` → traceState. A span carrying any of those `otel.*`/`w3c.*` tags was translated
+ * from OTLP, and the translation is undone completely (the derived tags are removed, as
+ * OpenTelemetry's Jaeger translator does); a Jaeger-native span keeps its `span.kind`/`error` tags
+ * among its attributes, as the Jaeger Thrift decoder keeps them, so that converting back gives the
+ * same JSON. Log `event` fields name the event and stay among its attributes (as for Jaeger Thrift). The first CHILD_OF reference within the trace (or a
  * legacy `parentSpanID`) is the parent; every other reference is a link with its refType.
  * Throws `CodecError` naming the offending field.
  */
@@ -183,6 +195,9 @@ function spanOf(s: unknown, path: string, processes: Map<string, Resource>, scop
   });
 
   const attributes = tagsOf(s.tags, `${path}.tags`);
+  // A span translated from OTLP carries otel.* tags: undo that translation completely. A span that
+  // came in as Jaeger keeps its own span.kind / error tags (as the Jaeger Thrift decoder does).
+  const otelStyle = attributes.some((a) => OTEL_KEYS.has(a.key));
   let kind: SpanKind = 0;
   const kindIdx = attributes.findIndex((a) => a.key === JAEGER_TAG.spanKind);
   if (kindIdx >= 0) {
@@ -190,7 +205,7 @@ function spanOf(s: unknown, path: string, processes: Map<string, Resource>, scop
     const parsed = k === undefined ? undefined : parseSpanKind(k);
     if (parsed !== undefined && parsed !== 0) {
       kind = parsed;
-      attributes.splice(kindIdx, 1);
+      if (otelStyle) attributes.splice(kindIdx, 1);
     }
   }
   let code: StatusCode = StatusCode.UNSET;
@@ -200,7 +215,7 @@ function spanOf(s: unknown, path: string, processes: Map<string, Resource>, scop
   const isErr = errVal !== undefined && ((errVal.type === 'bool' && errVal.value) || (errVal.type === 'string' && errVal.value.toLowerCase() === 'true'));
   if (isErr) {
     code = StatusCode.ERROR;
-    attributes.splice(errIdx, 1);
+    if (otelStyle) attributes.splice(errIdx, 1);
   }
   const sc = textOf(takeTag(attributes, JAEGER_TAG.statusCode));
   if (!isErr && sc !== undefined) {
