@@ -70,7 +70,7 @@ export function readBody(req: IncomingMessage, coding: ContentCoding, limit: num
     const finish = (err: Error | undefined, body?: Buffer) => {
       if (done) return;
       done = true;
-      chunks.length = err ? 0 : chunks.length;
+      if (err) chunks.length = 0; // release what was buffered
       if (inflater) {
         req.unpipe(inflater);
         inflater.removeAllListeners('data');

@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { MemoryStore } from '@ariadne/storage';
 import type { SpanStore } from '@ariadne/storage';
-import { createOtlpHttpHandler, SpanPipeline, startHttpServer } from '../src/index.js';
+import { createOtlpHttpHandler, rejectionMessage, SpanPipeline, startHttpServer } from '../src/index.js';
 import type { HttpListener, OtlpHttpOptions, PipelineOptions } from '../src/index.js';
 import { ControlledStore } from './helpers.js';
 import { decodeExportResponseProto, decodeStatusProto, send, split } from './http-client.js';
@@ -384,5 +384,15 @@ describe('OTLP/HTTP receiver back-pressure and store failures', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('rejectionMessage', () => {
+  it('lists at most maxReasons reasons and counts the rest', () => {
+    const rejected = Array.from({ length: 13 }, (_, i) => ({ traceId: '', spanId: String(i), reason: `reason ${i}` }));
+    const m = rejectionMessage(rejected, 10);
+    assert.match(m, /^13 span\(s\) rejected: reason 0; reason 1; .*reason 9; and 3 more$/);
+    assert.doesNotMatch(m, /reason 10/);
+    assert.equal(rejectionMessage([]), '');
   });
 });
