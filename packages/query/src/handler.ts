@@ -164,9 +164,10 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       } catch {
         return sendJson(req, res, 400, errorBody(400, `malformed percent-encoding in path ${path}`));
       }
+      const params = new URLSearchParams(query);
       try {
-        const body = await route(new URLSearchParams(query), captures);
-        return sendJson(req, res, 200, body);
+        const body = await route(params, captures);
+        return sendJson(req, res, 200, body, params.get('prettyPrint') === 'true' ? 2 : undefined);
       } catch (err) {
         if (err instanceof ParamError || err instanceof StoreArgumentError) return sendJson(req, res, 400, errorBody(400, err.message));
         if (err instanceof HttpError) return sendJson(req, res, err.status, errorBody(err.status, err.message));
@@ -210,8 +211,8 @@ export function errorBody(code: number, msg: string): StructuredResponse<null> {
   return { data: null, total: 0, limit: 0, offset: 0, errors: [{ code, msg }] };
 }
 
-async function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): Promise<void> {
-  const text = stringifyJaegerJson(body);
+async function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, space?: number): Promise<void> {
+  const text = stringifyJaegerJson(body, space);
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');

@@ -52,6 +52,11 @@ describe('GET /api/services', () => {
     assert.deepEqual(j.data, ['backend', 'frontend', 'worker queue']);
     assert.equal(j.total, 3);
   });
+  test('prettyPrint=true indents the JSON', async () => {
+    const r = await srv.get('/api/services?prettyPrint=true');
+    assert.match(r.text, /^\{\n  "data": \[\n    "backend",/);
+    assert.doesNotMatch((await srv.get('/api/services')).text, /\n/);
+  });
   test('trailing slash is tolerated; HEAD works', async () => {
     assert.deepEqual((await ok('/api/services/')).data.length, 3);
     const h = await srv.get('/api/services', { method: 'HEAD' });
