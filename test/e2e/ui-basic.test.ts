@@ -3,12 +3,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { attr, makeResource, makeSpan, SpanKind, StatusCode, type Span } from '@ariadne/model';
+import { MemoryStore } from '@ariadne/storage';
+import { createQueryHandler } from '@ariadne/query';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const uiDir = join(root, 'packages/ui/dist');
@@ -27,80 +30,42 @@ const CHROMIUM_ARGS = [
 
 const XSS = '<img src=x onerror=alert(1)>';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
-const NOW_US = Date.now() * 1000;
-const T0 = NOW_US - 5 * 60 * 1_000_000; // five minutes ago
+const MS = 1_000_000n; // ns
+const T0 = BigInt(Date.now() - 5 * 60_000) * MS; // five minutes ago, in ns
 
-// One known trace in Jaeger query JSON; spans deliberately out of tree order.
-const kv = (key: string, value: unknown, type = typeof value === 'boolean' ? 'bool' : typeof value === 'number' ? 'int64' : 'string') => ({ key, type, value });
-const ref = (spanID: string) => [{ refType: 'CHILD_OF', traceID: TRACE_ID, spanID }];
-const TRACE = {
-  traceID: TRACE_ID,
-  spans: [
-    { traceID: TRACE_ID, spanID: '0000000000000004', operationName: 'redis GET driver:42', references: ref('0000000000000003'), startTime: T0 + 50_000, duration: 10_000, tags: [kv('db.system', 'redis')], logs: [], processID: 'p4', warnings: null },
-    { traceID: TRACE_ID, spanID: '0000000000000003', operationName: 'FindNearest', references: ref('0000000000000001'), startTime: T0 + 45_000, duration: 45_000, tags: [kv('driver.note', XSS), kv('error', true), kv('retries', 2)], logs: [{ timestamp: T0 + 47_500, fields: [kv('event', 'cache miss'), kv('key', 'driver:42')] }], processID: 'p3', warnings: ['clock skew adjusted'] },
-    { traceID: TRACE_ID, spanID: '0000000000000001', operationName: 'HTTP GET /dispatch', references: [], startTime: T0, duration: 100_000, tags: [kv('http.method', 'GET'), kv('http.status_code', 200)], logs: [], processID: 'p1', warnings: null },
-    { traceID: TRACE_ID, spanID: '0000000000000002', operationName: 'SQL SELECT', references: ref('0000000000000001'), startTime: T0 + 10_000, duration: 30_000, tags: [kv('db.statement', 'SELECT * FROM customer WHERE id = 7')], logs: [], processID: 'p2', warnings: null },
-  ],
-  processes: {
-    p1: { serviceName: 'frontend', tags: [kv('hostname', 'web-1')] },
-    p2: { serviceName: 'customer', tags: [] },
-    p3: { serviceName: 'driver', tags: [kv('ip', '10.0.0.3')] },
-    p4: { serviceName: 'redis', tags: [] },
-  },
-  warnings: null,
-};
+// One known trace, built with the model and stored in a real MemoryStore; written out of tree order.
+const frontend = makeResource('frontend', [attr('hostname', 'web-1')]);
+const customer = makeResource('customer');
+const driver = makeResource('driver', [attr('ip', '10.0.0.3')]);
+const redis = makeResource('redis');
+const sid = (n: number) => n.toString(16).padStart(16, '0');
+const at = (ms: number) => T0 + BigInt(Math.round(ms * 1000)) * 1000n;
+const SPANS: Span[] = [
+  makeSpan({ traceId: TRACE_ID, spanId: sid(4), parentSpanId: sid(3), name: 'redis GET driver:42', kind: SpanKind.CLIENT, startTimeUnixNano: at(50), endTimeUnixNano: at(60), resource: redis, attributes: [attr('db.system', 'redis')] }),
+  makeSpan({
+    traceId: TRACE_ID, spanId: sid(3), parentSpanId: sid(1), name: 'FindNearest', kind: SpanKind.SERVER, startTimeUnixNano: at(45), endTimeUnixNano: at(90), resource: driver,
+    attributes: [attr('driver.note', XSS), attr('retries', 2)],
+    status: { code: StatusCode.ERROR, message: 'no drivers nearby' },
+    events: [{ timeUnixNano: at(47.5), name: 'cache miss', attributes: [attr('key', 'driver:42')], droppedAttributesCount: 0 }],
+    warnings: ['clock skew adjusted'],
+  }),
+  makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'HTTP GET /dispatch', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend, attributes: [attr('http.method', 'GET'), attr('http.status_code', 200)] }),
+  makeSpan({ traceId: TRACE_ID, spanId: sid(2), parentSpanId: sid(1), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at(10), endTimeUnixNano: at(40), resource: customer, attributes: [attr('db.statement', 'SELECT * FROM customer WHERE id = 7')] }),
+];
 const TREE_ORDER = ['HTTP GET /dispatch', 'SQL SELECT', 'FindNearest', 'redis GET driver:42'];
 
-// ---- a stand-in query service: Jaeger JSON API over the known trace + the built UI ----
+// ---- the real query service (Jaeger JSON API + the built UI) over a MemoryStore ----
 const apiRequests: string[] = [];
-const MIME: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json', '.svg': 'image/svg+xml' };
 
-function serviceOf(span: (typeof TRACE.spans)[number]): string {
-  return TRACE.processes[span.processID as keyof typeof TRACE.processes].serviceName;
-}
-
-function handle(url: URL): { status: number; body: unknown } | undefined {
-  const p = url.pathname;
-  if (p === '/api/services') return { status: 200, body: { data: [...new Set(TRACE.spans.map(serviceOf))].sort() } };
-  let m = /^\/api\/services\/([^/]+)\/operations$/.exec(p);
-  if (m) {
-    const svc = decodeURIComponent(m[1]);
-    return { status: 200, body: { data: [...new Set(TRACE.spans.filter((s) => serviceOf(s) === svc).map((s) => s.operationName))].sort() } };
-  }
-  if (p === '/api/traces') {
-    const q = url.searchParams;
-    const tags = JSON.parse(q.get('tags') ?? '{}') as Record<string, string>;
-    const hit = TRACE.spans.some(
-      (s) =>
-        serviceOf(s) === q.get('service') &&
-        (!q.get('operation') || s.operationName === q.get('operation')) &&
-        Object.entries(tags).every(([k, v]) => s.tags.some((t) => t.key === k && String(t.value) === v)),
-    );
-    return { status: 200, body: { data: hit ? [TRACE] : [] } };
-  }
-  m = /^\/api\/traces\/([^/]+)$/.exec(p);
-  if (m) {
-    if (m[1] === TRACE_ID) return { status: 200, body: { data: [TRACE] } };
-    return { status: 404, body: { data: null, errors: [{ code: 404, msg: 'trace not found' }] } };
-  }
-  return undefined;
-}
-
-function startServer(): Promise<Server> {
+async function startServer(): Promise<Server> {
+  const store = new MemoryStore();
+  await store.writeSpans(SPANS);
+  const handler = createQueryHandler({ store, uiDir });
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname.startsWith('/api/')) {
-      apiRequests.push(url.pathname + url.search);
-      const r = handle(url) ?? { status: 404, body: { errors: [{ code: 404, msg: 'no such route' }] } };
-      res.writeHead(r.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(r.body));
-      return;
-    }
-    let file = normalize(join(uiDir, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(uiDir) || !existsSync(file) || statSync(file).isDirectory()) file = join(uiDir, 'index.html');
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
+    if (req.url?.startsWith('/api/')) apiRequests.push(req.url);
+    handler(req, res);
   });
+  server.on('close', () => void store.close());
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
@@ -131,6 +96,15 @@ after(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
 });
 
+/** Poll an async condition (for states without a single element to wait on). */
+async function until(cond: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not met within ' + timeoutMs + ' ms');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function newPage(t: { skip: (msg: string) => void }): Promise<Page | undefined> {
   if (!browser) {
     t.skip(`chromium not found at ${CHROMIUM}`);
@@ -152,16 +126,18 @@ test('search page lists services, finds the trace, and keeps the search in the U
   try {
     await page.goto(base + '/');
     const services = page.getByTestId('service-select');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=service-select] option').length >= 4);
+    await until(async () => (await services.locator('option').count()) >= 4);
     assert.deepEqual(await services.locator('option').allTextContents(), ['customer', 'driver', 'frontend', 'redis']);
 
     // operations follow the chosen service
     await services.selectOption('driver');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=operation-select] option').length === 2);
-    assert.deepEqual(await page.getByTestId('operation-select').locator('option').allTextContents(), ['all', 'FindNearest']);
+    const ops = page.getByTestId('operation-select').locator('option');
+    await until(async () => (await ops.allTextContents()).includes('FindNearest'));
+    assert.deepEqual(await ops.allTextContents(), ['all', 'FindNearest']);
 
     await services.selectOption('frontend');
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=operation-select] option')].some((o) => o.textContent === 'HTTP GET /dispatch'));
+    await until(async () => (await ops.allTextContents()).includes('HTTP GET /dispatch'));
+    assert.deepEqual(await ops.allTextContents(), ['all', 'HTTP GET /dispatch']);
     await page.getByTestId('tags-input').fill('http.method=GET');
     await page.getByTestId('lookback-select').selectOption('2h');
     await page.getByTestId('search-submit').click();
@@ -223,8 +199,9 @@ test('trace view shows the span tree, details on click, and hostile values as te
     assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-depth'))), ['0', '1', '1', '2']);
 
     // bars are positioned relative to the trace: FindNearest starts at 45% and spans 45%
-    const bar = await rows.nth(2).getByTestId('span-bar').evaluate((e) => [(e as HTMLElement).style.left, (e as HTMLElement).style.width]);
-    assert.deepEqual(bar.map((v) => Math.round(parseFloat(v))), [45, 45]);
+    const style = (await rows.nth(2).getByTestId('span-bar').getAttribute('style')) ?? '';
+    const pct = (prop: string) => Math.round(parseFloat(new RegExp(`(?:^|;)\\s*${prop}:\\s*([\\d.]+)%`).exec(style)?.[1] ?? 'NaN'));
+    assert.deepEqual([pct('left'), pct('width')], [45, 45], style);
     await page.screenshot({ path: join(artifacts, 'ui-trace.png'), fullPage: true });
 
     // click FindNearest: its tags, process, logs, references and warnings appear
@@ -233,7 +210,11 @@ test('trace view shows the span tree, details on click, and hostile values as te
     await detail.waitFor();
     assert.equal(await detail.getAttribute('data-span-id'), '0000000000000003');
     const tagRows = await detail.getByTestId('tags-table').getByTestId('kv-row').allInnerTexts();
-    assert.deepEqual(tagRows.map((r) => r.replace(/\s+/g, ' ').trim()), [`driver.note ${XSS}`, 'error true', 'retries 2']);
+    const tagTexts = tagRows.map((r) => r.replace(/\s+/g, ' ').trim());
+    assert.equal(tagTexts[0], `driver.note ${XSS}`);
+    for (const expected of ['retries 2', 'error true', 'span.kind server', 'otel.status_description no drivers nearby']) {
+      assert.ok(tagTexts.includes(expected), `tag row "${expected}" in ${JSON.stringify(tagTexts)}`);
+    }
     assert.equal(await detail.locator('img').count(), 0, 'an attribute value must not become an element');
     assert.equal(await page.locator('img').count(), 0);
     assert.equal(await detail.getByTestId('log-time').textContent(), '47.5ms') // relative to the trace start;
