@@ -160,7 +160,7 @@ test('hostile wire input throws CodecError with an offset', () => {
 
 test('nesting deeper than MAX_DEPTH throws, at the limit works', () => {
   function nested(depth: number): Uint8Array {
-    let inner = new Uint8Array(0);
+    let inner: Uint8Array = new Uint8Array(0);
     for (let i = 0; i < depth; i++) {
       const w = new ProtoWriter();
       w.bytesField(1, inner);
