@@ -179,7 +179,10 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
   }
 
   return function queryHandler(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
+    let url = req.url ?? '/';
+    // absolute-form request target (sent to proxies): keep only the path and query
+    const abs = /^https?:\/\/[^/?#]*/i.exec(url);
+    if (abs) url = url.slice(abs[0].length) || '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);

@@ -279,6 +279,11 @@ describe('errors', () => {
     await bad('/api', 404, /unknown API endpoint/);
     await bad('/api/traces/a/b', 404, /unknown API endpoint/);
   });
+  test('absolute-form request targets are routed by their path', async () => {
+    const r = await srv.get(`http://127.0.0.1:${srv.port}/api/services`);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.data.length, 3);
+  });
   test('non-GET → 405 with Allow', async () => {
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
       const r = await srv.get('/api/services', { method });
