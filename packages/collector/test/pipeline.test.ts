@@ -26,6 +26,8 @@ describe('SpanPipeline', () => {
     await store.waitForWrites(1);
     assert.equal(await isSettled(ack), false, 'acked before the write committed');
     assert.equal(p.queuedSpans, 2);
+    assert.match(p.metrics.toPrometheus(), /^ariadne_collector_queue_spans 2$/m);
+    assert.equal(p.metrics.spansStored.total(), 0);
     store.writes[0].resolve();
     assert.equal((await ack).accepted, 2);
     assert.equal(p.queuedSpans, 0);
