@@ -1,2 +1,3 @@
 export * from './model.js';
 export * from './json.js';
+export * from './proto3.js';
