@@ -32,6 +32,33 @@ export class ClientAbortError extends Error {
   }
 }
 
+/** Too many request bodies are being read at once (the shared `ByteBudget` is spent): retry later. */
+export class BusyError extends Error {
+  override name = 'BusyError';
+  constructor(readonly limit: number) {
+    super(`too many request bytes in flight (limit ${limit} bytes across concurrent requests): retry later`);
+  }
+}
+
+/**
+ * Bytes of request bodies held at once across the requests of a receiver, so that many concurrent
+ * large uploads cannot exhaust memory before their spans ever reach the (bounded) pipeline queue.
+ */
+export class ByteBudget {
+  used = 0;
+  constructor(readonly limit: number) {
+    if (!Number.isFinite(limit) || limit <= 0) throw new RangeError(`byte budget must be a positive number, got ${limit}`);
+  }
+  tryTake(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+  release(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+}
+
 export type ContentCoding = 'identity' | 'gzip' | 'deflate';
 
 /**
@@ -58,7 +85,14 @@ export function mediaType(header: string | undefined): string {
  * discarded (up to `drainLimit` more bytes, then the connection is destroyed) so that the client
  * can read the error response on a healthy connection.
  */
-export function readBody(req: IncomingMessage, coding: ContentCoding, limit: number, drainLimit = 64 * 1024 * 1024): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  coding: ContentCoding,
+  limit: number,
+  drainLimit = 64 * 1024 * 1024,
+  /** When given, buffered (decompressed) bytes are taken from it; on success the caller releases `body.length`. */
+  budget?: ByteBudget,
+): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -70,7 +104,10 @@ export function readBody(req: IncomingMessage, coding: ContentCoding, limit: num
     const finish = (err: Error | undefined, body?: Buffer) => {
       if (done) return;
       done = true;
-      if (err) chunks.length = 0; // release what was buffered
+      if (err) {
+        chunks.length = 0; // release what was buffered
+        budget?.release(size);
+      }
       if (inflater) {
         req.unpipe(inflater);
         inflater.removeAllListeners('data');
@@ -85,8 +122,9 @@ export function readBody(req: IncomingMessage, coding: ContentCoding, limit: num
 
     const onPlain = (chunk: Buffer) => {
       if (done) return;
+      if (size + chunk.length > limit) return finish(new BodyTooLargeError(limit, coding === 'identity' ? 'request body' : 'decompressed request body'));
+      if (budget && !budget.tryTake(chunk.length)) return finish(new BusyError(budget.limit));
       size += chunk.length;
-      if (size > limit) return finish(new BodyTooLargeError(limit, coding === 'identity' ? 'request body' : 'decompressed request body'));
       chunks.push(chunk);
     };
 

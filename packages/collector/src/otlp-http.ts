@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeOtlpJson, decodeOtlpProtobuf, encodeExportTraceServiceResponse, encodeRpcStatus } from '@ariadne/codec';
 import type { RejectedSpan, Span } from '@ariadne/model';
-import { BadBodyError, BodyTooLargeError, ClientAbortError, discardBody, mediaType, parseContentEncoding, readBody } from './http.js';
+import { BadBodyError, BodyTooLargeError, BusyError, ByteBudget, ClientAbortError, discardBody, mediaType, parseContentEncoding, readBody } from './http.js';
 import type { RequestHandler } from './http.js';
 import { PipelineClosedError, QueueFullError } from './pipeline.js';
 import type { SpanPipeline } from './pipeline.js';
@@ -24,6 +24,12 @@ export interface OtlpHttpOptions {
    * OPTIONS answered 405).
    */
   corsAllowedOrigins?: readonly string[];
+  /**
+   * Request-body bytes held at once across concurrent requests (a number, or a `ByteBudget` shared
+   * with other receivers); past it requests get 503 + Retry-After. Must be at least `maxBodyBytes`.
+   * Default max(4 × maxBodyBytes, 64 MiB).
+   */
+  maxInflightBodyBytes?: number | ByteBudget;
   /** Most rejection reasons listed in a partial-success message. Default 10. */
   maxReasons?: number;
 }
@@ -66,6 +72,9 @@ export function rejectionMessage(rejected: readonly RejectedSpan[], maxReasons =
 export function createOtlpHttpHandler(pipeline: SpanPipeline, opts: OtlpHttpOptions = {}): RequestHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isFinite(limit) || limit <= 0) throw new RangeError(`maxBodyBytes must be a positive number, got ${limit}`);
+  const inflight = opts.maxInflightBodyBytes;
+  const budget = inflight instanceof ByteBudget ? inflight : new ByteBudget(inflight ?? Math.max(4 * limit, 64 * 1024 * 1024));
+  if (budget.limit < limit) throw new RangeError(`maxInflightBodyBytes (${budget.limit}) must be at least maxBodyBytes (${limit})`);
   const path = opts.path ?? '/v1/traces';
   const protocol = opts.protocol ?? 'otlp-http';
   const cors = opts.corsAllowedOrigins;
@@ -146,8 +155,9 @@ export function createOtlpHttpHandler(pipeline: SpanPipeline, opts: OtlpHttpOpti
 
     let body: Buffer;
     try {
-      body = await readBody(req, coding, limit);
+      body = await readBody(req, coding, limit, undefined, budget);
     } catch (err) {
+      if (err instanceof BusyError) return fail(res, 503, wire, RpcCode.UNAVAILABLE, err.message, { 'retry-after': '1' });
       if (err instanceof BodyTooLargeError) return fail(res, 413, wire, RpcCode.RESOURCE_EXHAUSTED, err.message);
       if (err instanceof BadBodyError) return fail(res, 400, wire, RpcCode.INVALID_ARGUMENT, err.message);
       if (err instanceof ClientAbortError) {
@@ -173,6 +183,9 @@ export function createOtlpHttpHandler(pipeline: SpanPipeline, opts: OtlpHttpOpti
       // CodecError says what is wrong; anything else a decoder throws is still caused by the input.
       const msg = err instanceof Error ? err.message : String(err);
       return fail(res, 400, wire, RpcCode.INVALID_ARGUMENT, `malformed ExportTraceServiceRequest (${wire}): ${msg}`);
+    } finally {
+      // The body is garbage once decoded; the spans are accounted for by the pipeline queue.
+      budget.release(body.length);
     }
 
     let rejected: RejectedSpan[];

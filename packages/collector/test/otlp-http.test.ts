@@ -319,6 +319,40 @@ describe('OTLP/HTTP receiver back-pressure and store failures', () => {
     }
   });
 
+  it('too many body bytes in flight across requests → 503 with Retry-After, released afterwards', async () => {
+    const h = await harness(new MemoryStore(), { maxBodyBytes: 5000, maxInflightBodyBytes: 6000 });
+    try {
+      const s = connect(h.port, '127.0.0.1');
+      await new Promise<void>((r) => s.on('connect', () => r()));
+      let reply = '';
+      s.on('data', (d) => (reply += d.toString()));
+      const head = JSON_BODY.subarray(0, 4000);
+      const rest = JSON_BODY.subarray(4000);
+      s.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      s.write(`${head.length.toString(16)}\r\n`);
+      s.write(head);
+      s.write('\r\n');
+      await new Promise((r) => setTimeout(r, 50));
+      const busy = await h.post({ headers: JSON_HEADERS, chunks: [JSON_BODY] });
+      assert.equal(busy.status, 503);
+      assert.equal(busy.headers['retry-after'], '1');
+      assert.match(JSON.parse(busy.body.toString()).message, /too many request bytes in flight/);
+      s.write(`${rest.length.toString(16)}\r\n`);
+      s.write(rest);
+      s.write('\r\n0\r\n\r\n');
+      const deadline = Date.now() + 3000;
+      while (!/\r\n\r\n\{\}/.test(reply) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.match(reply, /^HTTP\/1.1 200/);
+      s.destroy();
+      assert.equal((await h.store.getTrace(JSON_TRACE)).length, 4);
+      // Budget released after each request (including the failed ones): a full-size request fits again.
+      for (let i = 0; i < 3; i++) assert.equal((await h.post({ headers: JSON_HEADERS, chunks: [JSON_BODY] })).status, 200);
+      assert.throws(() => createOtlpHttpHandler(h.pipeline, { maxBodyBytes: 5000, maxInflightBodyBytes: 100 }), /must be at least maxBodyBytes/);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('store write failure → 500 with the reason, and the server keeps serving', async () => {
     const store = new ControlledStore();
     const h = await harness(store.asStore(), {}, { maxBatchDelayMs: 0 });
