@@ -52,6 +52,22 @@ const SPANS: Span[] = [
   makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'HTTP GET /dispatch', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend, attributes: [attr('http.method', 'GET'), attr('http.status_code', 200)] }),
   makeSpan({ traceId: TRACE_ID, spanId: sid(2), parentSpanId: sid(1), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at(10), endTimeUnixNano: at(40), resource: customer, attributes: [attr('db.statement', 'SELECT * FROM customer WHERE id = 7')] }),
 ];
+// A large trace: 10,000 spans, four children per parent, five services.
+const BIG_TRACE_ID = '00000000000000000000000000b16b16';
+const BIG_N = 10_000;
+const bigResources = [0, 1, 2, 3, 4].map((i) => makeResource(`svc-${i}`));
+const BIG_SPANS: Span[] = Array.from({ length: BIG_N }, (_, i) =>
+  makeSpan({
+    traceId: BIG_TRACE_ID,
+    spanId: sid(i + 1),
+    parentSpanId: i === 0 ? '' : sid(Math.floor((i - 1) / 4) + 1),
+    name: `op-${i}`,
+    startTimeUnixNano: at(i * 0.01),
+    endTimeUnixNano: at(i * 0.01 + 1 + (BIG_N - i) * 0.01),
+    resource: bigResources[i % 5],
+    attributes: [attr('i', i)],
+  }),
+);
 const TREE_ORDER = ['HTTP GET /dispatch', 'SQL SELECT', 'FindNearest', 'redis GET driver:42'];
 
 // ---- the real query service (Jaeger JSON API + the built UI) over a MemoryStore ----
@@ -60,6 +76,7 @@ const apiRequests: string[] = [];
 async function startServer(): Promise<Server> {
   const store = new MemoryStore();
   await store.writeSpans(SPANS);
+  await store.writeSpans(BIG_SPANS);
   const handler = createQueryHandler({ store, uiDir });
   const server = createServer((req, res) => {
     if (req.url?.startsWith('/api/')) apiRequests.push(req.url);
@@ -127,7 +144,7 @@ test('search page lists services, finds the trace, and keeps the search in the U
     await page.goto(base + '/');
     const services = page.getByTestId('service-select');
     await until(async () => (await services.locator('option').count()) >= 4);
-    assert.deepEqual(await services.locator('option').allTextContents(), ['customer', 'driver', 'frontend', 'redis']);
+    assert.deepEqual(await services.locator('option').allTextContents(), ['customer', 'driver', 'frontend', 'redis', 'svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4']);
 
     // operations follow the chosen service
     await services.selectOption('driver');
@@ -255,6 +272,7 @@ test('find trace by id: a known id opens the trace, an unknown id shows the API 
     await page.getByTestId('find-trace-input').fill(`  ${TRACE_ID.toUpperCase()} `);
     await page.getByTestId('find-trace-input').press('Enter');
     await page.waitForURL(`**/trace/${TRACE_ID}`);
+    await page.getByTestId('timeline').waitFor();
     assert.equal(await page.getByTestId('span-row').count(), 4);
 
     // browser back returns to the previous view
@@ -262,6 +280,46 @@ test('find trace by id: a known id opens the trace, an unknown id shows the API 
     await page.getByTestId('error').waitFor();
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(dialogs, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a 10,000-span trace renders quickly and only the rows near the viewport are in the DOM', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/search');
+    await page.getByTestId('search-form').waitFor();
+    const started = Date.now();
+    await page.getByTestId('find-trace-input').fill(BIG_TRACE_ID);
+    await page.getByTestId('find-trace-input').press('Enter');
+    await page.getByTestId('span-row').first().waitFor();
+    const ms = Date.now() - started;
+    t.diagnostic(`10,000-span trace: first rows after ${ms} ms (fetch, parse, model, render)`);
+    assert.ok(ms < 10_000, `took ${ms} ms`);
+    assert.equal(await page.getByTestId('trace-span-count').textContent(), String(BIG_N));
+    const inDom = await page.getByTestId('span-row').count();
+    assert.ok(inDom > 10 && inDom < 300, `${inDom} rows in the DOM`);
+    assert.equal(await page.getByTestId('span-row').first().getAttribute('data-span-id'), sid(1));
+
+    // scrolling to the end brings the last span in depth-first order into the DOM
+    await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
+    let last = 0; // last in depth-first order: follow the last child down
+    while (4 * last + 4 < BIG_N) last = 4 * last + 4;
+    const lastId = sid(last + 1);
+    await page.locator(`[data-testid=span-row][data-span-id="${lastId}"]`).waitFor();
+    assert.ok((await page.getByTestId('span-row').count()) < 300);
+
+    // collapse all leaves just the root
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.getByTestId('collapse-all').click();
+    await until(async () => (await page.getByTestId('span-row').count()) === 1);
+    assert.equal(await page.getByTestId('visible-count').textContent(), `1 of ${BIG_N} spans shown`);
+    await page.getByTestId('expand-all').click();
+    await until(async () => (await page.getByTestId('span-row').count()) > 10);
+    await page.screenshot({ path: join(artifacts, 'ui-large-trace.png') });
+    assert.deepEqual(pageErrors, []);
   } finally {
     await page.close();
   }
