@@ -9,6 +9,7 @@ import { StoreArgumentError } from '@ariadne/storage';
 import type { SpanStore } from '@ariadne/storage';
 import { DEFAULT_SEARCH, ParamError, parseDependencyParams, parseSearchParams, parseSpanKindParam, parseTraceIdParam } from './params.js';
 import type { SearchDefaults } from './params.js';
+import { adjustClockSkew } from './skew.js';
 import { createStaticHandler } from './static.js';
 
 const gzip = promisify(gzipCb);
@@ -21,7 +22,15 @@ export interface QueryHandlerOptions {
   search?: Partial<SearchDefaults>;
   /** Clock for defaults (unix ns); tests pin it. */
   now?: () => bigint;
-  /** Transform a trace's spans before conversion (e.g. clock-skew adjustment). */
+  /**
+   * Largest clock-skew correction applied when reading (ns). Default 0, as Jaeger's
+   * `--query.max-clock-skew-adjustment`: nothing is shifted, spans that would need it get a warning.
+   */
+  maxClockSkewAdjustNano?: bigint;
+  /**
+   * Transform a trace's spans before conversion; replaces the default clock-skew adjustment.
+   * Not applied when a request asks for `raw=true`.
+   */
   adjustTrace?: (spans: Span[]) => Span[];
   /** Called with unexpected errors (store failures); defaults to console.error. */
   onError?: (err: unknown, req: IncomingMessage) => void;
@@ -72,11 +81,12 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
   const { store } = opts;
   const now = opts.now ?? nowNano;
   const searchDefaults: SearchDefaults = { ...DEFAULT_SEARCH, ...opts.search };
-  const adjust = opts.adjustTrace ?? ((s: Span[]) => s);
+  const maxDeltaNano = opts.maxClockSkewAdjustNano ?? 0n;
+  const adjust = opts.adjustTrace ?? ((s: Span[]) => adjustClockSkew(s, { maxDeltaNano }));
   const onError = opts.onError ?? ((err: unknown) => console.error('query: request failed:', err));
   const serveStatic = opts.uiDir ? createStaticHandler({ root: opts.uiDir }) : undefined;
 
-  const toTrace = (spans: Span[]): JaegerJsonTrace => spansToJaegerTrace(adjust(spans));
+  const toTrace = (spans: Span[], p: URLSearchParams): JaegerJsonTrace => spansToJaegerTrace(p.get('raw') === 'true' ? spans : adjust(spans));
 
   const routes: [RegExp, Route][] = [
     [/^\/api\/services$/, async () => ok(await store.getServices())],
@@ -108,7 +118,7 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
           const errors: StructuredError[] = [];
           for (const id of req.traceIds) {
             const spans = found.get(id);
-            if (spans && spans.length) data.push(toTrace(spans));
+            if (spans && spans.length) data.push(toTrace(spans, p));
             else errors.push({ code: 404, msg: 'trace not found', traceID: id });
           }
           return ok(data, data.length, errors.length ? errors : null);
@@ -118,7 +128,7 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
         const data: JaegerJsonTrace[] = [];
         for (const id of ids) {
           const spans = found.get(id);
-          if (spans && spans.length) data.push(toTrace(spans));
+          if (spans && spans.length) data.push(toTrace(spans, p));
         }
         return ok(data);
       },
@@ -134,7 +144,7 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
           spans = await store.getTrace(id, { startTimeMin: BigInt(startUs) * 1000n, startTimeMax: BigInt(endUs) * 1000n });
         } else spans = await store.getTrace(id);
         if (!spans.length) throw new HttpError(404, 'trace not found');
-        return ok([toTrace(spans)]);
+        return ok([toTrace(spans, p)]);
       },
     ],
     [

@@ -13,3 +13,5 @@ export {
 export type { SearchDefaults, SearchRequest } from './params.js';
 export { contentTypeOf, createStaticHandler, safeSegments, StaticPathError } from './static.js';
 export type { StaticOptions } from './static.js';
+export { adjustClockSkew, formatGoDuration } from './skew.js';
+export type { ClockSkewOptions } from './skew.js';
