@@ -361,10 +361,7 @@ export class ProtoReader {
     const len = this.length();
     const p = this.pos;
     this.pos = p + len;
-    const b = this.buf;
-    let s = '';
-    for (let i = p; i < p + len; i++) s += BYTE_HEX[b[i]];
-    return s;
+    return bytesHex(this.buf, p, p + len);
   }
 
   /** Length-delimited → UTF-8 string (invalid sequences become U+FFFD). */
@@ -463,19 +460,43 @@ const HEX = '0123456789abcdef';
 const BYTE_HEX: string[] = [];
 for (let i = 0; i < 256; i++) BYTE_HEX.push(HEX[i >> 4] + HEX[i & 15]);
 
-/** UTF-8 bytes → string, with a fast path for short ASCII. */
-export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len === 0) return '';
-  if (len <= 24) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i];
-      if (c >= 0x80) return utf8Decoder().decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+type SliceFn = (this: Uint8Array, start: number, end: number) => string;
+// Node's native UTF-8 slicer works on any Uint8Array and beats TextDecoder on short strings.
+const nativeUtf8Slice: SliceFn | undefined = (() => {
+  const B = (globalThis as { Buffer?: { prototype?: { utf8Slice?: SliceFn } } }).Buffer;
+  const f = B?.prototype?.utf8Slice;
+  try {
+    if (typeof f === 'function' && f.call(Uint8Array.from([0x68, 0xc3, 0xa9, 0xff]), 0, 4) === 'h\u00e9\ufffd') return f;
+  } catch {
+    // not usable: fall back to TextDecoder
   }
+  return undefined;
+})();
+
+const nativeHexSlice: SliceFn | undefined = (() => {
+  const B = (globalThis as { Buffer?: { prototype?: { hexSlice?: SliceFn } } }).Buffer;
+  const f = B?.prototype?.hexSlice;
+  try {
+    if (typeof f === 'function' && f.call(Uint8Array.from([0x0a, 0xff]), 0, 2) === '0aff') return f;
+  } catch {
+    // not usable
+  }
+  return undefined;
+})();
+
+/** Bytes → lowercase hex. */
+export function bytesHex(buf: Uint8Array, start: number, end: number): string {
+  if (start === end) return '';
+  if (nativeHexSlice !== undefined && end - start > 4) return nativeHexSlice.call(buf, start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += BYTE_HEX[buf[i]];
+  return s;
+}
+
+/** UTF-8 bytes → string (invalid sequences become U+FFFD). */
+export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
+  if (start === end) return '';
+  if (nativeUtf8Slice !== undefined) return nativeUtf8Slice.call(buf, start, end);
   return utf8Decoder().decode(buf.subarray(start, end));
 }
 
