@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { spanKindNames } from '@ariadne/model';
+import { shortTraceId, spanKindNames } from '@ariadne/model';
 import type { Span } from '@ariadne/model';
 import { spansToJaegerTrace, stringifyJaegerJson } from '@ariadne/codec';
 import type { JaegerJsonTrace } from '@ariadne/codec';
 import { StoreArgumentError } from '@ariadne/storage';
 import type { SpanStore } from '@ariadne/storage';
-import { DEFAULT_SEARCH, ParamError, parseDependencyParams, parseSearchParams, parseSpanKindParam, parseTraceIdParam } from './params.js';
+import { DEFAULT_SEARCH, intParam, ParamError, parseDependencyParams, parseSearchParams, parseSpanKindParam, parseTraceIdParam } from './params.js';
 import type { SearchDefaults } from './params.js';
 import { adjustClockSkew } from './skew.js';
 import { createStaticHandler } from './static.js';
@@ -37,7 +37,8 @@ export interface QueryHandlerOptions {
 }
 
 export interface StructuredError {
-  code: number;
+  /** The HTTP status; absent on per-trace errors of a successful search by trace ids. */
+  code?: number;
   msg: string;
   traceID?: string;
 }
@@ -119,7 +120,8 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
           for (const id of req.traceIds) {
             const spans = found.get(id);
             if (spans && spans.length) data.push(toTrace(spans, p));
-            else errors.push({ code: 404, msg: 'trace not found', traceID: id });
+            // as Jaeger: no code, the id in its printed form
+            else errors.push({ msg: 'trace not found', traceID: shortTraceId(id) });
           }
           return ok(data, data.length, errors.length ? errors : null);
         }
@@ -137,11 +139,14 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       /^\/api\/traces\/([^/]+)$/,
       async (p, [rawId]) => {
         const id = parseTraceIdParam(rawId);
-        const startUs = p.get('start');
-        const endUs = p.get('end');
+        const startUs = intParam(p, 'start', 'unix microseconds', { min: 0n });
+        const endUs = intParam(p, 'end', 'unix microseconds', { min: 0n });
         let spans: Span[];
-        if (startUs && endUs && /^\d{1,19}$/.test(startUs) && /^\d{1,19}$/.test(endUs) && BigInt(startUs) <= BigInt(endUs)) {
-          spans = await store.getTrace(id, { startTimeMin: BigInt(startUs) * 1000n, startTimeMax: BigInt(endUs) * 1000n });
+        if (startUs !== undefined && endUs !== undefined) {
+          if (startUs > endUs) throw new ParamError('start', `param 'start' (${startUs} µs) is after 'end' (${endUs} µs)`);
+          spans = await store.getTrace(id, { startTimeMin: startUs * 1000n, startTimeMax: endUs * 1000n });
+          // a hint must never hide a trace: fall back to a full lookup
+          if (!spans.length) spans = await store.getTrace(id);
         } else spans = await store.getTrace(id);
         if (!spans.length) throw new HttpError(404, 'trace not found');
         return ok([toTrace(spans, p)]);
@@ -177,7 +182,8 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       const params = new URLSearchParams(query);
       try {
         const body = await route(params, captures);
-        return sendJson(req, res, 200, body, params.get('prettyPrint') === 'true' ? 2 : undefined);
+        const pretty = params.get('prettyPrint');
+        return sendJson(req, res, 200, body, pretty && pretty !== 'false' ? 4 : undefined);
       } catch (err) {
         if (err instanceof ParamError || err instanceof StoreArgumentError) return sendJson(req, res, 400, errorBody(400, err.message));
         if (err instanceof HttpError) return sendJson(req, res, err.status, errorBody(err.status, err.message));

@@ -54,7 +54,7 @@ export function parseDuration(text: string): bigint {
 }
 
 /** Parse an integer parameter; undefined when absent or empty. */
-function intParam(params: URLSearchParams, name: string, what: string, opts: { min?: bigint; max?: bigint } = {}): bigint | undefined {
+export function intParam(params: URLSearchParams, name: string, what: string, opts: { min?: bigint; max?: bigint } = {}): bigint | undefined {
   const raw = params.get(name);
   if (raw === null || raw === '') return undefined;
   if (!/^[+-]?\d{1,19}$/.test(raw.trim())) {

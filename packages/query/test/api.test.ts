@@ -54,7 +54,9 @@ describe('GET /api/services', () => {
   });
   test('prettyPrint=true indents the JSON', async () => {
     const r = await srv.get('/api/services?prettyPrint=true');
-    assert.match(r.text, /^\{\n  "data": \[\n    "backend",/);
+    assert.match(r.text, /^\{\n    "data": \[\n        "backend",/);
+    assert.match((await srv.get('/api/services?prettyPrint=1')).text, /^\{\n    "data"/);
+    assert.doesNotMatch((await srv.get('/api/services?prettyPrint=false')).text, /\n/);
     assert.doesNotMatch((await srv.get('/api/services')).text, /\n/);
   });
   test('trailing slash is tolerated; HEAD works', async () => {
@@ -198,7 +200,7 @@ describe('GET /api/traces (search)', () => {
     const r = await srv.get(`/api/traces?traceID=2165CD8171CEF678&traceID=${TRACE_A}&traceID=dead`);
     assert.equal(r.status, 200);
     assert.deepEqual(traceIds(r.json), ['2165cd8171cef678', TRACE_A]);
-    assert.deepEqual(r.json.errors, [{ code: 404, msg: 'trace not found', traceID: '0000000000000000000000000000dead' }]);
+    assert.deepEqual(r.json.errors, [{ msg: 'trace not found', traceID: '000000000000dead' }]);
   });
 
   test('bad parameters → 400 naming the parameter', async () => {
@@ -245,6 +247,12 @@ describe('GET /api/traces/{traceID}', () => {
     const r = await srv.get('/api/traces/0123456789abcdef');
     assert.equal(r.status, 404);
     assert.deepEqual(r.json, { data: null, total: 0, limit: 0, offset: 0, errors: [{ code: 404, msg: 'trace not found' }] });
+  });
+  test('malformed start/end hints → 400; a wrong hint does not hide the trace', async () => {
+    await bad(`/api/traces/${TRACE_A}?start=abc&end=1`, 400, /'start'/);
+    await bad(`/api/traces/${TRACE_A}?start=5&end=1`, 400, /'start'.*after 'end'/);
+    const j = await ok(`/api/traces/${TRACE_A}?start=1&end=2`);
+    assert.equal(j.data[0].spans.length, 4);
   });
   test('malformed ids → 400', async () => {
     await bad('/api/traces/not-a-trace-id', 400, /traceID/);
