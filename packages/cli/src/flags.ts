@@ -23,6 +23,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'host', type: 'string', default: '127.0.0.1', help: 'Address every listener binds to (0.0.0.0 for all interfaces).', commands: ALL },
   { name: 'query-port', type: 'port', default: 16686, help: 'Query HTTP API (/api/*) and web UI.', commands: READ },
   { name: 'otlp-http-port', type: 'port', default: 4318, help: 'OTLP/HTTP receiver (POST /v1/traces, protobuf and JSON).', commands: INGEST },
+  { name: 'otlp-grpc-port', type: 'port', default: 4317, help: 'OTLP/gRPC receiver (TraceService/Export, gzip).', commands: INGEST },
+  { name: 'jaeger-http-port', type: 'port', default: 14268, help: 'Jaeger collector HTTP: POST /api/traces with a binary Thrift Batch.', commands: INGEST },
   { name: 'agent-compact-port', type: 'port', default: 6831, help: 'Jaeger agent: Thrift compact emitBatch over UDP.', commands: INGEST },
   { name: 'agent-binary-port', type: 'port', default: 6832, help: 'Jaeger agent: Thrift binary emitBatch over UDP.', commands: INGEST },
   { name: 'zipkin-port', type: 'port', default: 9411, help: 'Zipkin receiver: POST /api/v2/spans (JSON, proto3) and /api/v1/spans (JSON).', commands: INGEST },

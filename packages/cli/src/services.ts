@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, type UdpListener } from '@ariadne/collector';
+import {
+  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, startOtlpGrpcReceiver,
+  type GrpcListener, type UdpListener,
+} from '@ariadne/collector';
 import { createQueryHandler } from '@ariadne/query';
 import { openStore, type SpanStore } from '@ariadne/storage';
 import type { Command, Options } from './flags.js';
@@ -13,7 +16,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-type Listener = Awaited<ReturnType<typeof startHttpServer>> | UdpListener;
+type Listener = Awaited<ReturnType<typeof startHttpServer>> | UdpListener | GrpcListener;
 
 /** The web UI build: `--ui-dir`, else `@ariadne/ui`'s dist folder in this checkout/install. */
 function defaultUiDir(): string | undefined {
@@ -45,7 +48,7 @@ export async function startServices(command: Command, opts: Options, log: Logger
     const announce = (name: string, l: Listener) => {
       listeners.push(l);
       byName.set(name, l);
-      log.info('listening', { listener: name, transport: 'socket' in l ? 'udp' : 'http', address: `${l.address.host}:${l.address.port}`, host: l.address.host, port: l.address.port });
+      log.info('listening', { listener: name, transport: 'socket' in l ? 'udp' : 'grpcServer' in l ? 'grpc' : 'http', address: `${l.address.host}:${l.address.port}`, host: l.address.host, port: l.address.port });
       return l;
     };
     const listen = async (name: string, port: number, handler: (req: IncomingMessage, res: ServerResponse) => void) =>
@@ -55,6 +58,8 @@ export async function startServices(command: Command, opts: Options, log: Logger
       pipeline = new SpanPipeline(store);
       const maxBodyBytes = opts['max-request-bytes'] as number;
       await listen('otlp-http', opts['otlp-http-port'] as number, createOtlpHttpHandler(pipeline, { maxBodyBytes }));
+      announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes }));
+      await listen('jaeger-http', opts['jaeger-http-port'] as number, createJaegerHttpHandler(pipeline, { maxBodyBytes }));
       await listen('zipkin', opts['zipkin-port'] as number, createZipkinHttpHandler(pipeline, { maxBodyBytes }));
       let drops = 0;
       const onDrop = (reason: string, err: Error) => {
