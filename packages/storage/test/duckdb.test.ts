@@ -105,6 +105,40 @@ describe('DuckDBStore', () => {
     }
   });
 
+  it('merges the recent trace index into sorted runs; lookups find traces in every run and after reopen', async () => {
+    const dir = freshDir();
+    let s = await DuckDBStore.open({ dataDir: dir, indexRunRows: 4 });
+    const traces: string[] = [];
+    try {
+      for (let b = 0; b < 6; b++) {
+        const batch = [];
+        for (let i = 0; i < 3; i++) {
+          const t = tid();
+          traces.push(t);
+          batch.push(span({ trace: t, start: T0 + BigInt(b) }), span({ trace: t, start: T0 + BigInt(b) + 1n }));
+        }
+        // a trace continued across commits (and so across runs)
+        batch.push(span({ trace: traces[0], start: T0 + 100n + BigInt(b) }));
+        await s.writeSpans(batch);
+      }
+      assert.ok(s.indexMerges >= 3, `expected merges, got ${s.indexMerges}`);
+      for (const t of traces.slice(1)) assert.equal((await s.getTrace(t)).length, 2, t);
+      assert.equal((await s.getTrace(traces[0])).length, 8);
+      assert.equal((await s.getTraces(traces)).size, traces.length);
+    } finally {
+      await s.close();
+    }
+    s = await DuckDBStore.open({ dataDir: dir, indexRunRows: 4 });
+    try {
+      assert.equal((await s.getTraces(traces)).size, traces.length);
+      assert.equal((await s.getTrace(traces[0])).length, 8);
+      assert.equal(await s.purgeBefore(T0 + 3n), 3 * 2 * 3 - 3);
+      assert.equal((await s.getTraces(traces)).size, 1 + 4 * 3); // traces[0] and those of batches 2-5
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses a file of an unknown on-disk format version, saying so', async () => {
     const dir = freshDir();
     const s = await DuckDBStore.open({ dataDir: dir });
