@@ -373,6 +373,33 @@ export class ProtoReader {
   }
 
   /**
+   * Like {@link string}, but short ASCII strings are interned in a small process-wide cache:
+   * repeated values (attribute keys, enum-like values) cost a hash and a compare instead of a new
+   * string. Use it for low-cardinality fields only.
+   */
+  stringInterned(): string {
+    const len = this.length();
+    const p = this.pos;
+    const end = p + len;
+    this.pos = end;
+    if (len === 0) return '';
+    if (len > INTERN_MAX_LEN) return decodeUtf8(this.buf, p, end);
+    const buf = this.buf;
+    // Slot from the length and a few bytes; the full compare below decides.
+    const slot = (len * 31 + buf[p] * 7 + buf[end - 1] * 131 + buf[p + (len >> 1)] * 1031 + buf[end - 2 < p ? p : end - 2] * 17) & INTERN_MASK;
+    const hit = internTable[slot];
+    if (hit !== undefined && hit.length === len) {
+      let i = 0;
+      while (i < len && hit.charCodeAt(i) === buf[p + i]) i++;
+      if (i === len) return hit;
+    }
+    for (let i = p; i < end; i++) if (buf[i] >= 0x80) return decodeUtf8(buf, p, end);
+    const s = decodeUtf8(buf, p, end);
+    internTable[slot] = s;
+    return s;
+  }
+
+  /**
    * Reads a length prefix and narrows the window to the embedded message that follows. Returns the
    * outer window's end, to be passed to {@link leave}. Throws past {@link MAX_DEPTH}.
    */
@@ -455,6 +482,10 @@ export class ProtoReader {
     this.leave(saved);
   }
 }
+
+const INTERN_MAX_LEN = 48;
+const INTERN_MASK = 4095;
+const internTable: Array<string | undefined> = new Array(INTERN_MASK + 1).fill(undefined);
 
 const HEX = '0123456789abcdef';
 const BYTE_HEX: string[] = [];

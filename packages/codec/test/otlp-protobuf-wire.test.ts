@@ -207,3 +207,28 @@ test('random bytes through a generic walker: only CodecError', () => {
     }
   }
 });
+
+test('stringInterned returns equal strings for equal bytes, and shares them', () => {
+  const w = new ProtoWriter();
+  const words = ['http.method', 'http.method', 'héllo', 'héllo', 'a', 'b', 'ab', 'ba', '', 'x'.repeat(60), 'x'.repeat(60)];
+  for (let i = 0; i < 3000; i++) words.push(`k${i % 700}`);
+  for (const s of words) w.string(s);
+  const r = new ProtoReader(w.finish());
+  const got = words.map(() => r.stringInterned());
+  assert.deepEqual(got, words);
+  assert.equal(r.more(), false);
+  // random ASCII collisions never return a wrong string
+  let seed = 7;
+  const rnd = (n: number): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) % n);
+  const w2 = new ProtoWriter();
+  const many: string[] = [];
+  for (let i = 0; i < 5000; i++) {
+    let s = '';
+    const n = 1 + rnd(12);
+    for (let k = 0; k < n; k++) s += String.fromCharCode(97 + rnd(3));
+    many.push(s);
+    w2.string(s);
+  }
+  const r2 = new ProtoReader(w2.finish());
+  for (const s of many) assert.equal(r2.stringInterned(), s);
+});

@@ -365,7 +365,7 @@ function readKeyValue(r: ProtoReader, depth: number): Attribute {
     const tag = r.tag();
     switch (tag) {
       case t(1, LEN):
-        key = r.string();
+        key = r.stringInterned();
         break;
       case t(2, LEN):
         value = readAnyValue(r, depth);
