@@ -49,7 +49,7 @@ const SPANS: Span[] = [
     events: [{ timeUnixNano: at(47.5), name: 'cache miss', attributes: [attr('key', 'driver:42')], droppedAttributesCount: 0 }],
     warnings: ['clock skew adjusted'],
   }),
-  makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'HTTP GET /dispatch', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend, attributes: [attr('http.method', 'GET'), attr('http.status_code', 200)] }),
+  makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'HTTP GET /dispatch', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend, attributes: [attr('http.method', 'GET'), attr('http.status_code', 200), attr('big.id', 12345678901234567890n)] }),
   makeSpan({ traceId: TRACE_ID, spanId: sid(2), parentSpanId: sid(1), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at(10), endTimeUnixNano: at(40), resource: customer, attributes: [attr('db.statement', 'SELECT * FROM customer WHERE id = 7')] }),
 ];
 // A large trace: 10,000 spans, four children per parent, five services.
@@ -178,6 +178,8 @@ test('search page lists services, finds the trace, and keeps the search in the U
     assert.deepEqual(JSON.parse(u.searchParams.get('tags') ?? ''), { 'http.method': 'GET' });
     const sent = apiRequests.filter((r) => r.startsWith('/api/traces?')).at(-1) ?? '';
     assert.deepEqual(JSON.parse(new URLSearchParams(sent.split('?')[1]).get('tags') ?? ''), { 'http.method': 'GET' });
+    // the scatter plot has one point per result
+    assert.equal(await page.getByTestId('scatter-point').getAttribute('data-trace-id'), TRACE_ID);
     await page.screenshot({ path: join(artifacts, 'ui-search.png'), fullPage: true });
 
     // a deep link restores the form and runs the search; a non-matching tag finds nothing
@@ -242,6 +244,26 @@ test('trace view shows the span tree, details on click, and hostile values as te
     assert.match((await detail.getByTestId('process-table').textContent()) ?? '', /ip10\.0\.0\.3/);
     await page.screenshot({ path: join(artifacts, 'ui-span-detail.png'), fullPage: true });
 
+    // an int64 beyond 2^53 keeps its digits
+    await rows.nth(0).click();
+    const rootTags = (await page.locator('[data-testid=span-detail][data-span-id="0000000000000001"]').getByTestId('kv-row').allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
+    assert.ok(rootTags.includes('big.id 12345678901234567890'), JSON.stringify(rootTags));
+    await rows.nth(0).click();
+
+    // find in trace: matches are marked, kept in the URL (?uiFind=), key=value matches tags
+    await page.getByTestId('trace-find-input').fill('driver:42');
+    await until(async () => (await page.getByTestId('trace-find-count').textContent()) === '2 matches');
+    assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-match'))), ['false', 'false', 'true', 'true']);
+    assert.equal(new URL(page.url()).searchParams.get('uiFind'), 'driver:42');
+    await page.getByTestId('trace-find-input').fill('db.system=redis');
+    await until(async () => (await page.getByTestId('trace-find-count').textContent()) === '1 match');
+    assert.equal(await page.locator('[data-testid=span-row][data-match=true]').getAttribute('data-span-id'), '0000000000000004');
+    await page.screenshot({ path: join(artifacts, 'ui-trace-find.png'), fullPage: true });
+    await page.getByTestId('trace-find-input').fill('');
+    await until(async () => (await page.getByTestId('trace-find-count').count()) === 0);
+    assert.equal(new URL(page.url()).search, '');
+    assert.equal(await page.getByTestId('trace-json-link').getAttribute('href'), `/api/traces/${TRACE_ID}?prettyPrint=true`);
+
     // collapsing FindNearest hides its child
     await rows.nth(2).getByTestId('span-toggle').click();
     assert.deepEqual(await page.getByTestId('span-row').getByTestId('span-operation').allTextContents(), TREE_ORDER.slice(0, 3));
@@ -278,6 +300,16 @@ test('find trace by id: a known id opens the trace, an unknown id shows the API 
     // browser back returns to the previous view
     await page.goBack();
     await page.getByTestId('error').waitFor();
+
+    // the theme toggle switches to dark and is remembered across a reload
+    await page.getByTestId('theme-toggle').click();
+    await until(async () => (await page.locator('html').getAttribute('data-theme')) === 'dark');
+    await page.reload();
+    await page.getByTestId('error').waitFor();
+    assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
+    await page.screenshot({ path: join(artifacts, 'ui-dark-not-found.png'), fullPage: true });
+    await page.getByTestId('theme-toggle').click();
+    assert.equal(await page.locator('html').getAttribute('data-theme'), 'light');
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(dialogs, []);
   } finally {

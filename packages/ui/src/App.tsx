@@ -12,7 +12,7 @@ export function App() {
       <TopNav />
       <main className="app-main">
         {route.name === 'search' && <SearchPage query={loc.query} />}
-        {route.name === 'trace' && <TracePage key={route.traceId} traceId={route.traceId} />}
+        {route.name === 'trace' && <TracePage key={route.traceId} traceId={route.traceId} initialFind={loc.query.get('uiFind') ?? ''} />}
         {route.name === 'notFound' && <ErrorMessage title="Page not found" error={`No page at ${route.path}`} />}
       </main>
     </div>

@@ -11,6 +11,21 @@ export class ApiError extends Error {
   }
 }
 
+// Integers beyond 2^53 (int64 tags) would silently lose digits in JSON.parse. When the text has
+// such a number, parse with a reviver that keeps its exact digits as a string (the browser's
+// JSON.parse source-text access); otherwise take the fast path.
+const BIG_INT_RE = /[:[,]\s*-?(?:\d{17,}|9\d{15})(?![\d.eE])/;
+
+export function parseJson(text: string): unknown {
+  if (!BIG_INT_RE.test(text)) return JSON.parse(text);
+  type Reviver = (this: unknown, key: string, value: unknown, context?: { source?: string }) => unknown;
+  const reviver: Reviver = (_key, value, context) =>
+    typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source)
+      ? context.source
+      : value;
+  return JSON.parse(text, reviver as (this: unknown, key: string, value: unknown) => unknown);
+}
+
 async function getData<T>(path: string, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
@@ -22,7 +37,7 @@ async function getData<T>(path: string, signal?: AbortSignal): Promise<T> {
   const text = await res.text();
   let body: JaegerResponse<T> | undefined;
   try {
-    body = text ? (JSON.parse(text) as JaegerResponse<T>) : undefined;
+    body = text ? (parseJson(text) as JaegerResponse<T>) : undefined;
   } catch {
     body = undefined;
   }

@@ -100,3 +100,25 @@ test('formatting', () => {
   assert.equal(serviceColor('frontend'), serviceColor('frontend'));
   assert.match(serviceColor('x'), /^#[0-9a-f]{6}$/);
 });
+
+test('parseJson keeps the digits of integers beyond 2^53 and leaves the rest alone', async () => {
+  const { parseJson } = await import('../src/api.ts');
+  const v = parseJson('{"a":[{"value":12345678901234567890},{"value":9007199254740993},{"value":1763782887918000},{"value":"99999999999999999"},{"value":1.5e300}]}') as {
+    a: Array<{ value: unknown }>;
+  };
+  const supported = (() => {
+    let src: unknown;
+    JSON.parse('1', (_k, val, ctx?: { source?: string }) => ((src = ctx?.source), val));
+    return src === '1';
+  })();
+  if (supported) {
+    assert.equal(v.a[0].value, '12345678901234567890');
+    assert.equal(v.a[1].value, '9007199254740993');
+  } else {
+    assert.equal(typeof v.a[0].value, 'number');
+  }
+  assert.equal(v.a[2].value, 1763782887918000);
+  assert.equal(v.a[3].value, '99999999999999999');
+  assert.equal(v.a[4].value, 1.5e300);
+  assert.deepEqual(parseJson('{"data":["a"]}'), { data: ['a'] });
+});

@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Link, navigate, tracePath } from '../router';
+import { setTheme, useTheme } from '../theme';
 
 /** The top bar: brand, page links, and "find trace by id". */
 export function TopNav() {
   const [id, setId] = useState('');
+  const theme = useTheme();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const clean = id.trim().toLowerCase();
@@ -34,6 +36,15 @@ export function TopNav() {
           Go
         </button>
       </form>
+      <button
+        type="button"
+        className="topnav-theme"
+        data-testid="theme-toggle"
+        aria-label={theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
+        onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+      >
+        {theme === 'dark' ? 'Light' : 'Dark'}
+      </button>
     </header>
   );
 }

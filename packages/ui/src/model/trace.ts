@@ -3,6 +3,7 @@
 // (minimap, critical path, trace compare) can share them.
 import type { JaegerKeyValue, JaegerProcess, JaegerSpan, JaegerTrace } from './jaeger';
 import { serviceColor } from './colors';
+import { valueToText } from './format';
 
 export interface SpanNode {
   span: JaegerSpan;
@@ -183,4 +184,33 @@ export function buildTraceModel(trace: JaegerTrace): TraceModel {
 /** A tag's value by key, or undefined. */
 export function findTag(tags: JaegerKeyValue[] | null | undefined, key: string): JaegerKeyValue | undefined {
   return (tags ?? []).find((t) => t.key === key);
+}
+
+/**
+ * Spans matching a free-text search within a trace (Jaeger UI's "find"): whitespace-separated
+ * terms, every term must match, case-insensitive. A term `key=value` matches a tag, process tag or
+ * log field with that key whose text contains the value; any other term matches a substring of the
+ * service, operation, span id, or any tag / process tag / log field key or value.
+ */
+export function findSpans(model: TraceModel, query: string): Set<string> {
+  const out = new Set<string>();
+  const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+  if (terms.length === 0) return out;
+  for (const n of model.spans) {
+    const kvs: JaegerKeyValue[] = [...(n.span.tags ?? []), ...(n.process.tags ?? [])];
+    for (const log of n.span.logs ?? []) kvs.push(...(log.fields ?? []));
+    const texts = [n.serviceName, n.span.operationName, n.spanID];
+    const pairs = kvs.map((kv) => [kv.key.toLowerCase(), valueToText(kv).toLowerCase()] as const);
+    const hit = terms.every((t) => {
+      const eq = t.indexOf('=');
+      if (eq > 0) {
+        const k = t.slice(0, eq);
+        const v = t.slice(eq + 1);
+        return pairs.some(([pk, pv]) => pk === k && pv.includes(v));
+      }
+      return texts.some((x) => x.toLowerCase().includes(t)) || pairs.some(([pk, pv]) => pk.includes(t) || pv.includes(t));
+    });
+    if (hit) out.add(n.spanID);
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import { buildTraceModel, type TraceModel } from '../../model/trace';
 import { formatAgo, formatDuration, formatTimestamp } from '../../model/format';
 import { Link, tracePath } from '../../router';
 import { ServiceBadge } from '../common/ServiceBadge';
+import { ResultsScatter } from './ResultsScatter';
 
 const SORTS = {
   recent: { label: 'Most recent', cmp: (a: TraceModel, b: TraceModel) => b.startTime - a.startTime },
@@ -21,6 +22,7 @@ export function SearchResults({ traces }: { traces: JaegerTrace[] }) {
   const maxDuration = Math.max(1, ...models.map((m) => m.duration));
   return (
     <div>
+      <ResultsScatter models={models} />
       <div className="results-header">
         <span data-testid="results-count">
           {models.length} trace{models.length === 1 ? '' : 's'}

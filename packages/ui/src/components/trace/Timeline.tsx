@@ -16,7 +16,15 @@ export const ROW_HEIGHT = 28;
 /** Height assumed for an open span's details until it has been measured. */
 const DETAIL_ESTIMATE = 320;
 
-export function Timeline({ model }: { model: TraceModel }) {
+export interface TimelineProps {
+  model: TraceModel;
+  /** In-trace find text and the spans it matches (null: no find active). */
+  find?: string;
+  onFindChange?: (text: string) => void;
+  matches?: ReadonlySet<string> | null;
+}
+
+export function Timeline({ model, find = '', onFindChange, matches = null }: TimelineProps) {
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   const [blockHeights, setBlockHeights] = useState<ReadonlyMap<string, number>>(() => new Map());
@@ -78,6 +86,15 @@ export function Timeline({ model }: { model: TraceModel }) {
     window.scrollTo({ top: Math.max(0, top - 120) });
   }, [focusId, visible, offsets]);
 
+  const matchList = useMemo(() => (matches ? model.spans.filter((n) => matches.has(n.spanID)).map((n) => n.spanID) : []), [model, matches]);
+  const [matchCursor, setMatchCursor] = useState(-1);
+  const step = (d: number) => {
+    if (matchList.length === 0) return;
+    const next = (matchCursor + d + matchList.length) % matchList.length;
+    setMatchCursor(next);
+    focusSpan(matchList[next]);
+  };
+
   const total = Math.max(model.duration, 1);
   return (
     <section className="timeline" data-testid="timeline">
@@ -88,6 +105,38 @@ export function Timeline({ model }: { model: TraceModel }) {
         <button type="button" data-testid="expand-all" onClick={() => setCollapsed(new Set())}>
           Expand all
         </button>
+        {onFindChange && (
+          <span className="timeline-find">
+            <input
+              data-testid="trace-find-input"
+              aria-label="Find in trace"
+              placeholder="Find…  (text or key=value)"
+              value={find}
+              spellCheck={false}
+              onChange={(e) => {
+                setMatchCursor(-1);
+                onFindChange(e.target.value);
+              }}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') step(e.shiftKey ? -1 : 1);
+                if (e.key === 'Escape') onFindChange('');
+              }}
+            />
+            {matches && (
+              <>
+                <span data-testid="trace-find-count" className="muted">
+                  {matchList.length} match{matchList.length === 1 ? '' : 'es'}
+                </span>
+                <button type="button" data-testid="trace-find-prev" aria-label="Previous match" disabled={matchList.length === 0} onClick={() => step(-1)}>
+                  ▲
+                </button>
+                <button type="button" data-testid="trace-find-next" aria-label="Next match" disabled={matchList.length === 0} onClick={() => step(1)}>
+                  ▼
+                </button>
+              </>
+            )}
+          </span>
+        )}
         <span className="muted timeline-count" data-testid="visible-count">
           {visible.length === model.spanCount ? `${model.spanCount} spans` : `${visible.length} of ${model.spanCount} spans shown`}
         </span>
@@ -112,6 +161,7 @@ export function Timeline({ model }: { model: TraceModel }) {
             model={model}
             isCollapsed={collapsed.has(n.spanID)}
             isExpanded={expanded.has(n.spanID)}
+            match={matches ? matches.has(n.spanID) : undefined}
             onToggleDetail={toggleDetail}
             onToggleCollapse={toggleCollapse}
             onFocusSpan={focusSpan}
@@ -129,13 +179,15 @@ interface RowProps {
   model: TraceModel;
   isCollapsed: boolean;
   isExpanded: boolean;
+  /** undefined when no find is active */
+  match?: boolean;
   onToggleDetail: (id: string) => void;
   onToggleCollapse: (id: string) => void;
   onFocusSpan: (id: string) => void;
   onMeasure: (id: string, height: number) => void;
 }
 
-const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
+const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, match, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
   const blockRef = useRef<HTMLDivElement>(null);
   // an open block's height varies with its details: report it so the list can place rows below
   useLayoutEffect(() => {
@@ -163,8 +215,9 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isColla
   return (
     <div className={`span-block${isExpanded ? ' span-block-open' : ''}`} role="listitem" id={`span-${n.spanID}`} ref={blockRef}>
       <div
-        className={`span-row${n.hasError ? ' span-row-error' : ''}`}
+        className={`span-row${n.hasError ? ' span-row-error' : ''}${match ? ' span-row-match' : match === false ? ' span-row-dim' : ''}`}
         data-testid="span-row"
+        data-match={match === undefined ? undefined : String(match)}
         data-span-id={n.spanID}
         data-depth={n.depth}
         role="button"

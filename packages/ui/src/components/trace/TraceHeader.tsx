@@ -12,6 +12,9 @@ export function TraceHeader({ model: m }: { model: TraceModel }) {
         <span className="trace-id" data-testid="trace-id">
           {m.traceID}
         </span>
+        <a className="trace-json-link" data-testid="trace-json-link" href={`/api/traces/${encodeURIComponent(m.traceID)}?prettyPrint=true`} target="_blank" rel="noreferrer">
+          Trace JSON
+        </a>
       </h1>
       <dl className="trace-facts">
         <div>
