@@ -53,6 +53,7 @@ function otlpLikeTrace(traceId = T128): Span[] {
       endTimeUnixNano: us(102750),
       links: [
         { traceId, spanId: 'aaaaaaaaaaaaaaa2', traceState: '', flags: 0, attributes: [], droppedAttributesCount: 0 },
+        { traceId, spanId: 'aaaaaaaaaaaaaaa4', traceState: '', flags: 0, attributes: [attr('opentracing.ref_type', 'child_of')], droppedAttributesCount: 0 },
         { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceState: '', flags: 0, attributes: [], droppedAttributesCount: 0, refType: 'CHILD_OF' },
       ],
       // same content as `frontend` but another object: must share the process id
@@ -115,6 +116,7 @@ test('model → Jaeger query JSON: trace, span and process shapes', () => {
   assert.deepEqual(notify.references, [
     { refType: 'CHILD_OF', traceID: T128, spanID: 'aaaaaaaaaaaaaaa1' },
     { refType: 'FOLLOWS_FROM', traceID: T128, spanID: 'aaaaaaaaaaaaaaa2' },
+    { refType: 'CHILD_OF', traceID: T128, spanID: 'aaaaaaaaaaaaaaa4' },
     { refType: 'CHILD_OF', traceID: '4bf92f3577b34da6a3ce929d0e0e4736', spanID: '00f067aa0ba902b7' },
   ]);
   assert.deepEqual(notify.tags, [{ key: 'span.kind', type: 'string', value: 'producer' }]);
@@ -213,7 +215,7 @@ test('round trip model → Jaeger JSON → model keeps everything Jaeger JSON ca
     if (i === 2) assert.deepEqual(b.attributes, [attr('span.kind', 'producer')]);
     assert.deepEqual(
       b.links.map((l) => [l.traceId, l.spanId, l.refType]),
-      a.links.map((l) => [l.traceId, l.spanId, l.refType ?? 'FOLLOWS_FROM']),
+      a.links.map((l) => [l.traceId, l.spanId, l.refType ?? (l.attributes.length ? 'CHILD_OF' : 'FOLLOWS_FROM')]),
     );
     assert.deepEqual(
       b.events.map((e) => [e.timeUnixNano, e.name, e.attributes.filter((x) => x.key !== 'event')]),

@@ -106,13 +106,19 @@ function logsOf(span: Span): JaegerJsonLog[] {
   });
 }
 
+/** A plain OTLP link: `opentracing.ref_type` = `child_of` (as OpenTelemetry's shim marks it) or FOLLOWS_FROM. */
+function refTypeFromAttributes(attrs: readonly Attribute[]): JaegerJsonReference['refType'] {
+  const v = findAttribute(attrs, 'opentracing.ref_type');
+  return v && v.type === 'string' && v.value.toLowerCase() === 'child_of' ? 'CHILD_OF' : 'FOLLOWS_FROM';
+}
+
 function referencesOf(span: Span): JaegerJsonReference[] {
   const refs: JaegerJsonReference[] = [];
   if (span.parentSpanId) {
     refs.push({ refType: 'CHILD_OF', traceID: shortTraceId(span.traceId), spanID: span.parentSpanId });
   }
   for (const l of span.links) {
-    refs.push({ refType: l.refType ?? 'FOLLOWS_FROM', traceID: shortTraceId(l.traceId), spanID: l.spanId });
+    refs.push({ refType: l.refType ?? refTypeFromAttributes(l.attributes), traceID: shortTraceId(l.traceId), spanID: l.spanId });
   }
   return refs;
 }
@@ -120,6 +126,15 @@ function referencesOf(span: Span): JaegerJsonReference[] {
 /** A process (resource) as Jaeger prints it: its attributes minus `service.name`. */
 export function resourceToJaegerProcess(resource: Resource): JaegerJsonProcess {
   return { serviceName: resource.serviceName, tags: tagsOf(resource.attributes, 'service.name') };
+}
+
+/** Identity of a process as Jaeger prints it: service name and tags (type and text of each value). */
+function resourceKey(r: Resource): string {
+  let key = r.serviceName;
+  for (const a of r.attributes) {
+    if (a.key !== 'service.name') key += `\u0000${a.key}\u0001${a.value.type}\u0001${attributeValueToString(a.value)}`;
+  }
+  return key;
 }
 
 /**
@@ -135,13 +150,12 @@ export function spansToJaegerTrace(spans: readonly Span[]): JaegerJsonTrace {
   for (const span of spans) {
     let pid = byResource.get(span.resource);
     if (pid === undefined) {
-      const process = resourceToJaegerProcess(span.resource);
-      const key = stringifyJaegerJson(process);
+      const key = resourceKey(span.resource);
       pid = byContent.get(key);
       if (pid === undefined) {
         pid = `p${byContent.size + 1}`;
         byContent.set(key, pid);
-        processes[pid] = process;
+        processes[pid] = resourceToJaegerProcess(span.resource);
       }
       byResource.set(span.resource, pid);
     }
