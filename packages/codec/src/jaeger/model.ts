@@ -27,8 +27,6 @@ import {
   SpanKind,
   StatusCode,
   attributeValueToString,
-  int64ToHex,
-  hexToInt64,
   makeResource,
   parseSpanKind,
 } from '@ariadne/model';
@@ -53,7 +51,7 @@ function readTag(r: ThriftReader): Attribute {
   let vStr = '';
   let vDouble = 0;
   let vBool = false;
-  let vLong = 0n;
+  let vLong: number | bigint = 0;
   let vBinary: Uint8Array | undefined;
   for (;;) {
     r.readFieldBegin();
@@ -82,7 +80,7 @@ function readTag(r: ThriftReader): Attribute {
         break;
       case 6:
         if (t !== ThriftType.I64) r.wrongType('Tag', 'vLong', ThriftType.I64);
-        vLong = r.readI64();
+        vLong = r.readI64Safe();
         break;
       case 7:
         if (t !== ThriftType.STRING) r.wrongType('Tag', 'vBinary', ThriftType.STRING);
@@ -107,10 +105,7 @@ function readTag(r: ThriftReader): Attribute {
       value = { type: 'bool', value: vBool };
       break;
     case JaegerTagType.LONG:
-      value = {
-        type: 'int',
-        value: vLong >= -9007199254740991n && vLong <= 9007199254740991n ? Number(vLong) : vLong,
-      };
+      value = { type: 'int', value: vLong };
       break;
     case JaegerTagType.BINARY:
       value = { type: 'bytes', value: vBinary ? new Uint8Array(vBinary) : new Uint8Array(0) };
@@ -137,7 +132,7 @@ function readTagList(r: ThriftReader, struct: string, field: string): Attribute[
 function readLog(r: ThriftReader): SpanEvent {
   r.enter();
   r.structBegin();
-  let ts: bigint | undefined;
+  let ts: number | bigint | undefined;
   let fields: Attribute[] = [];
   for (;;) {
     r.readFieldBegin();
@@ -145,7 +140,7 @@ function readLog(r: ThriftReader): SpanEvent {
     if (t === ThriftType.STOP) break;
     if (r.fieldId === 1) {
       if (t !== ThriftType.I64) r.wrongType('Log', 'timestamp', ThriftType.I64);
-      ts = r.readI64();
+      ts = r.readI64Safe();
     } else if (r.fieldId === 2) {
       fields = readTagList(r, 'Log', 'fields');
     } else r.skip(t);
@@ -160,20 +155,22 @@ function readLog(r: ThriftReader): SpanEvent {
       break;
     }
   }
-  return { timeUnixNano: ts * 1000n, name, attributes: fields, droppedAttributesCount: 0 };
+  return { timeUnixNano: BigInt(ts) * 1000n, name, attributes: fields, droppedAttributesCount: 0 };
 }
 
 interface RawRef {
   refType: number;
-  traceIdLow: bigint;
-  traceIdHigh: bigint;
-  spanId: bigint;
+  traceIdLow: string;
+  traceIdHigh: string;
+  spanId: string;
 }
+
+const ZERO16 = '0000000000000000';
 
 function readRef(r: ThriftReader): RawRef {
   r.enter();
   r.structBegin();
-  const ref: RawRef = { refType: -1, traceIdLow: 0n, traceIdHigh: 0n, spanId: 0n };
+  const ref: RawRef = { refType: -1, traceIdLow: ZERO16, traceIdHigh: ZERO16, spanId: ZERO16 };
   for (;;) {
     r.readFieldBegin();
     const t = r.fieldType;
@@ -185,15 +182,15 @@ function readRef(r: ThriftReader): RawRef {
         break;
       case 2:
         if (t !== ThriftType.I64) r.wrongType('SpanRef', 'traceIdLow', ThriftType.I64);
-        ref.traceIdLow = r.readI64();
+        ref.traceIdLow = r.readI64Hex();
         break;
       case 3:
         if (t !== ThriftType.I64) r.wrongType('SpanRef', 'traceIdHigh', ThriftType.I64);
-        ref.traceIdHigh = r.readI64();
+        ref.traceIdHigh = r.readI64Hex();
         break;
       case 4:
         if (t !== ThriftType.I64) r.wrongType('SpanRef', 'spanId', ThriftType.I64);
-        ref.spanId = r.readI64();
+        ref.spanId = r.readI64Hex();
         break;
       default:
         r.skip(t);
@@ -218,18 +215,37 @@ function readStructList<T>(r: ThriftReader, struct: string, field: string, item:
   return out;
 }
 
+function kindFromTag(v: string): SpanKind {
+  switch (v) {
+    case 'server':
+      return SpanKind.SERVER;
+    case 'client':
+      return SpanKind.CLIENT;
+    case 'producer':
+      return SpanKind.PRODUCER;
+    case 'consumer':
+      return SpanKind.CONSUMER;
+    case 'internal':
+      return SpanKind.INTERNAL;
+    default: {
+      const k = parseSpanKind(v);
+      return k === undefined || k === SpanKind.UNSPECIFIED ? SpanKind.INTERNAL : k;
+    }
+  }
+}
+
 function readSpan(r: ThriftReader, resource: Resource): Span {
   r.enter();
   r.structBegin();
-  let traceIdLow = 0n;
-  let traceIdHigh = 0n;
-  let spanId = 0n;
-  let parentSpanId = 0n;
+  let traceIdLow = ZERO16;
+  let traceIdHigh = ZERO16;
+  let spanId = ZERO16;
+  let parentSpanId = ZERO16;
   let name = '';
   let refs: RawRef[] = [];
   let flags = 0;
-  let start = 0n;
-  let duration = 0n;
+  let start: number | bigint = 0;
+  let duration: number | bigint = 0;
   let tags: Attribute[] = [];
   let logs: SpanEvent[] = [];
   let seen = 0;
@@ -240,21 +256,21 @@ function readSpan(r: ThriftReader, resource: Resource): Span {
     switch (r.fieldId) {
       case 1:
         if (t !== ThriftType.I64) r.wrongType('Span', 'traceIdLow', ThriftType.I64);
-        traceIdLow = r.readI64();
+        traceIdLow = r.readI64Hex();
         seen |= 1;
         break;
       case 2:
         if (t !== ThriftType.I64) r.wrongType('Span', 'traceIdHigh', ThriftType.I64);
-        traceIdHigh = r.readI64();
+        traceIdHigh = r.readI64Hex();
         break;
       case 3:
         if (t !== ThriftType.I64) r.wrongType('Span', 'spanId', ThriftType.I64);
-        spanId = r.readI64();
+        spanId = r.readI64Hex();
         seen |= 2;
         break;
       case 4:
         if (t !== ThriftType.I64) r.wrongType('Span', 'parentSpanId', ThriftType.I64);
-        parentSpanId = r.readI64();
+        parentSpanId = r.readI64Hex();
         break;
       case 5:
         if (t !== ThriftType.STRING) r.wrongType('Span', 'operationName', ThriftType.STRING);
@@ -269,11 +285,11 @@ function readSpan(r: ThriftReader, resource: Resource): Span {
         break;
       case 8:
         if (t !== ThriftType.I64) r.wrongType('Span', 'startTime', ThriftType.I64);
-        start = r.readI64();
+        start = r.readI64Safe();
         break;
       case 9:
         if (t !== ThriftType.I64) r.wrongType('Span', 'duration', ThriftType.I64);
-        duration = r.readI64();
+        duration = r.readI64Safe();
         break;
       case 10:
         tags = readTagList(r, 'Span', 'tags');
@@ -290,14 +306,14 @@ function readSpan(r: ThriftReader, resource: Resource): Span {
   if ((seen & 1) === 0) throw new CodecError(`jaeger thrift: Span without traceIdLow (offset ${r.offset})`);
   if ((seen & 2) === 0) throw new CodecError(`jaeger thrift: Span without spanId (offset ${r.offset})`);
 
-  const traceId = int64ToHex(traceIdHigh) + int64ToHex(traceIdLow);
-  let parent = parentSpanId === 0n ? '' : int64ToHex(parentSpanId);
+  const traceId = traceIdHigh + traceIdLow;
+  let parent = parentSpanId === ZERO16 ? '' : parentSpanId;
   const links: SpanLink[] = [];
   let folded = false;
   for (const ref of refs) {
-    const refTrace = int64ToHex(ref.traceIdHigh) + int64ToHex(ref.traceIdLow);
-    const refSpan = int64ToHex(ref.spanId);
-    if (!folded && ref.refType === JaegerRefType.CHILD_OF && refTrace === traceId && ref.spanId !== 0n) {
+    const refTrace = ref.traceIdHigh + ref.traceIdLow;
+    const refSpan = ref.spanId;
+    if (!folded && ref.refType === JaegerRefType.CHILD_OF && refTrace === traceId && refSpan !== ZERO16) {
       if (parent === '') {
         parent = refSpan;
         folded = true;
@@ -326,10 +342,7 @@ function readSpan(r: ThriftReader, resource: Resource): Span {
   for (let i = 0; i < tags.length; i++) {
     const { key, value } = tags[i];
     if (key === 'span.kind') {
-      if (value.type === 'string') {
-        const k = parseSpanKind(value.value);
-        if (k !== undefined && k !== SpanKind.UNSPECIFIED) kind = k;
-      }
+      if (value.type === 'string') kind = kindFromTag(value.value);
     } else if (key === 'error') {
       if ((value.type === 'bool' && value.value) || (value.type === 'string' && value.value.toLowerCase() === 'true')) {
         code = StatusCode.ERROR;
@@ -344,15 +357,15 @@ function readSpan(r: ThriftReader, resource: Resource): Span {
   else if (otelCode === 'OK' && code !== StatusCode.ERROR) code = StatusCode.OK;
   if (code !== StatusCode.ERROR) message = '';
 
-  const startNs = start * 1000n;
+  const startNs = BigInt(start) * 1000n;
   return {
     traceId,
-    spanId: int64ToHex(spanId),
+    spanId,
     parentSpanId: parent,
     name,
     kind,
     startTimeUnixNano: startNs,
-    endTimeUnixNano: startNs + duration * 1000n,
+    endTimeUnixNano: startNs + BigInt(duration) * 1000n,
     attributes: tags,
     droppedAttributesCount: 0,
     events: logs,
@@ -526,10 +539,10 @@ function toMicros(ns: bigint): bigint {
 function writeSpan(w: ThriftWriter, s: Span): void {
   const [high, low] = traceIdHalves(s.traceId);
   w.structBegin();
-  w.fieldI64(1, low);
-  w.fieldI64(2, high);
-  w.fieldI64(3, hexToInt64(checkHex(s.spanId, 16, 'span id')));
-  w.fieldI64(4, s.parentSpanId ? hexToInt64(checkHex(s.parentSpanId, 16, 'parent span id')) : 0n);
+  w.fieldI64Hex(1, low);
+  w.fieldI64Hex(2, high);
+  w.fieldI64Hex(3, checkHex(s.spanId, 16, 'span id'));
+  w.fieldI64Hex(4, checkHex(s.parentSpanId, 16, 'parent span id'));
   w.fieldString(5, s.name);
   if (s.links.length > 0) {
     w.fieldBegin(ThriftType.LIST, 6);
@@ -538,17 +551,17 @@ function writeSpan(w: ThriftWriter, s: Span): void {
       const [lh, ll] = traceIdHalves(l.traceId);
       w.structBegin();
       w.fieldI32(1, l.refType === 'CHILD_OF' ? JaegerRefType.CHILD_OF : JaegerRefType.FOLLOWS_FROM);
-      w.fieldI64(2, ll);
-      w.fieldI64(3, lh);
-      w.fieldI64(4, hexToInt64(checkHex(l.spanId, 16, 'link span id')));
+      w.fieldI64Hex(2, ll);
+      w.fieldI64Hex(3, lh);
+      w.fieldI64Hex(4, checkHex(l.spanId, 16, 'link span id'));
       w.structEnd();
     }
   }
   w.fieldI32(7, s.flags & 0xff);
   const startUs = toMicros(s.startTimeUnixNano);
   const d = s.endTimeUnixNano - s.startTimeUnixNano;
-  w.fieldI64(8, startUs);
-  w.fieldI64(9, d > 0n ? d / 1000n : 0n);
+  w.fieldI64Big(8, startUs);
+  w.fieldI64Big(9, d > 0n ? d / 1000n : 0n);
   const extra: Attribute[] = [];
   if (
     s.kind !== SpanKind.INTERNAL &&
@@ -571,7 +584,7 @@ function writeSpan(w: ThriftWriter, s: Span): void {
     w.listBegin(ThriftType.STRUCT, s.events.length);
     for (const e of s.events) {
       w.structBegin();
-      w.fieldI64(1, toMicros(e.timeUnixNano));
+      w.fieldI64Big(1, toMicros(e.timeUnixNano));
       const evExtra: Attribute[] =
         e.name !== '' && !hasKey(e.attributes, 'event') ? [{ key: 'event', value: { type: 'string', value: e.name } }] : [];
       writeTagsPrepend(w, 2, evExtra, e.attributes);
@@ -601,9 +614,10 @@ function checkHex(id: string, max: number, what: string): string {
   return id;
 }
 
-function traceIdHalves(traceId: string): [bigint, bigint] {
+/** [high, low] 16-hex-char halves of a trace id (left-padded). */
+function traceIdHalves(traceId: string): [string, string] {
   const t = checkHex(traceId, 32, 'trace id').padStart(32, '0');
-  return [hexToInt64(t.slice(0, 16)), hexToInt64(t.slice(16))];
+  return [t.slice(0, 16), t.slice(16)];
 }
 
 function writeBatch(w: ThriftWriter, resource: Resource, spans: Span[]): void {

@@ -67,6 +67,30 @@ function typeName(t: number): string {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+const HEX8_PAD = '00000000';
+function hex8(n: number): string {
+  const h = n.toString(16);
+  return h.length === 8 ? h : HEX8_PAD.slice(h.length) + h;
+}
+
+function partsToBigInt(hi: number, lo: number): bigint {
+  return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+}
+
+/** UTF-8 decode with a fast path for short ASCII strings (most tag keys and values). */
+function decodeString(buf: Uint8Array, start: number, end: number): string {
+  if (end - start <= 64) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = buf[i];
+      if (c >= 0x80) return utf8.decode(buf.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8.decode(buf.subarray(start, end));
+}
 const utf8enc = new TextEncoder();
 
 /** Common reader state and helpers. */
@@ -123,7 +147,30 @@ export abstract class ThriftReader {
   abstract readByte(): number;
   abstract readI16(): number;
   abstract readI32(): number;
-  abstract readI64(): bigint;
+  /** Read an i64 into `hi`/`lo` (two's complement halves, each as an unsigned 32-bit number). */
+  abstract readI64Parts(): void;
+  hi = 0;
+  lo = 0;
+  /** i64 as a bigint. */
+  readI64(): bigint {
+    this.readI64Parts();
+    return partsToBigInt(this.hi, this.lo);
+  }
+  /** i64 as 16 lowercase hex chars (unsigned view), without going through bigint. */
+  readI64Hex(): string {
+    this.readI64Parts();
+    return hex8(this.hi) + hex8(this.lo);
+  }
+  /** i64 as a number when it is a safe integer, else a bigint. */
+  readI64Safe(): number | bigint {
+    this.readI64Parts();
+    const hi = this.hi | 0;
+    if (hi >= -0x200000 && hi < 0x200000) {
+      const v = hi * 4294967296 + this.lo;
+      if (Number.isSafeInteger(v)) return v;
+    }
+    return partsToBigInt(this.hi, this.lo);
+  }
   abstract readDouble(): number;
   abstract readBinary(): Uint8Array;
   /** List or set header: element type and size (size already checked against remaining input). */
@@ -132,7 +179,7 @@ export abstract class ThriftReader {
 
   readString(): string {
     const b = this.readBinary();
-    return b.length === 0 ? '' : utf8.decode(b);
+    return b.length === 0 ? '' : decodeString(b, 0, b.length);
   }
 
   /** Skip one value of `type` (recursively, depth-limited). */
@@ -151,7 +198,7 @@ export abstract class ThriftReader {
         this.readI32();
         return;
       case ThriftType.I64:
-        this.readI64();
+        this.readI64Parts();
         return;
       case ThriftType.DOUBLE:
         this.readDouble();
@@ -259,11 +306,11 @@ export class BinaryReader extends ThriftReader {
     this.pos += 4;
     return v;
   }
-  readI64(): bigint {
+  readI64Parts(): void {
     this.need(8, 'i64');
-    const v = this.view.getBigInt64(this.pos);
+    this.hi = this.view.getUint32(this.pos);
+    this.lo = this.view.getUint32(this.pos + 4);
     this.pos += 8;
-    return v;
   }
   readDouble(): number {
     this.need(8, 'double');
@@ -352,30 +399,42 @@ export class CompactReader extends ThriftReader {
     }
   }
 
-  /** Unsigned varint up to 64 bits, as bigint. */
-  private readVarint64(what: string): bigint {
-    // fast path: accumulate in a number while exact (< 2^53)
+  /** Unsigned varint up to 64 bits into hi/lo (unsigned 32-bit halves). */
+  private readVarint64Parts(what: string): void {
+    const buf = this.buf;
+    const end = buf.length;
     let lo = 0;
-    let shift = 0;
-    let i = 0;
-    for (; i < 7; i++) {
-      if (this.pos >= this.buf.length) this.need(1, what);
-      const b = this.buf[this.pos++];
-      lo += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return BigInt(lo);
-      shift += 7;
-    }
-    let result = BigInt(lo);
-    let bshift = 49n;
-    for (; i < 10; i++) {
-      if (this.pos >= this.buf.length) this.need(1, what);
-      const b = this.buf[this.pos++];
-      result |= BigInt(b & 0x7f) << bshift;
+    let hi = 0;
+    let b: number;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (this.pos >= end) this.need(1, what);
+      b = buf[this.pos++];
+      lo |= (b & 0x7f) << shift;
       if (b < 0x80) {
-        if (i === 9 && b > 1) break;
-        return BigInt.asUintN(64, result);
+        this.lo = lo >>> 0;
+        this.hi = 0;
+        return;
       }
-      bshift += 7n;
+    }
+    if (this.pos >= end) this.need(1, what);
+    b = buf[this.pos++];
+    lo |= (b & 0x0f) << 28;
+    hi = (b & 0x7f) >> 4;
+    if (b < 0x80) {
+      this.lo = lo >>> 0;
+      this.hi = hi;
+      return;
+    }
+    for (let shift = 3; shift <= 31; shift += 7) {
+      if (this.pos >= end) this.need(1, what);
+      b = buf[this.pos++];
+      if (shift === 31 && b > 1) break;
+      hi |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.lo = lo >>> 0;
+        this.hi = hi >>> 0;
+        return;
+      }
     }
     throw new CodecError(`thrift compact: varint64 too long reading ${what} at offset ${this.pos - 1}`);
   }
@@ -436,9 +495,19 @@ export class CompactReader extends ThriftReader {
   readI32(): number {
     return zigzag32(this.readVarint32('i32'));
   }
-  readI64(): bigint {
-    const u = this.readVarint64('i64');
-    return (u >> 1n) ^ -(u & 1n);
+  readI64Parts(): void {
+    this.readVarint64Parts('i64');
+    // zigzag decode across the two halves
+    const lo = this.lo;
+    const hi = this.hi;
+    let nlo = (lo >>> 1) | (hi << 31);
+    let nhi = hi >>> 1;
+    if (lo & 1) {
+      nlo = ~nlo;
+      nhi = ~nhi;
+    }
+    this.lo = nlo >>> 0;
+    this.hi = nhi >>> 0;
   }
   readDouble(): number {
     this.need(8, 'double');
@@ -524,13 +593,52 @@ export abstract class ThriftWriter extends ByteSink {
   abstract listBegin(elemType: number, size: number): void;
   abstract bool(v: boolean): void;
   abstract i32(v: number): void;
-  abstract i64(v: bigint): void;
+  /** i64 from its two's complement halves (unsigned 32-bit numbers). */
+  abstract i64Parts(hi: number, lo: number): void;
   abstract double(v: number): void;
   abstract binary(v: Uint8Array): void;
   /** A bool field (the compact protocol folds the value into the field header). */
   abstract fieldBool(id: number, v: boolean): void;
+  /** Length prefix of a string/binary. */
+  protected abstract lengthPrefix(n: number): void;
+
+  i64(v: bigint): void {
+    const u = BigInt.asUintN(64, v);
+    this.i64Parts(Number(u >> 32n), Number(u & 0xffffffffn));
+  }
+  /** i64 given as up to 16 hex chars (an id); the caller validated the hex. */
+  i64Hex(h: string): void {
+    if (h.length > 8) this.i64Parts(parseInt(h.slice(0, -8), 16), parseInt(h.slice(-8), 16));
+    else this.i64Parts(0, h.length ? parseInt(h, 16) : 0);
+  }
+  /** i64 given as a bigint that is usually a safe non-negative integer (times). */
+  i64Big(v: bigint): void {
+    if (v >= 0n && v <= 9007199254740991n) {
+      const n = Number(v);
+      this.i64Parts(Math.floor(n / 4294967296), n >>> 0);
+    } else this.i64(v);
+  }
 
   string(s: string): void {
+    const n = s.length;
+    if (n < 256) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) >= 0x80) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.lengthPrefix(n);
+        this.ensure(n);
+        const buf = this.buf;
+        let p = this.pos;
+        for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+        this.pos = p;
+        return;
+      }
+    }
     this.binary(utf8enc.encode(s));
   }
   fieldI32(id: number, v: number): void {
@@ -540,6 +648,14 @@ export abstract class ThriftWriter extends ByteSink {
   fieldI64(id: number, v: bigint): void {
     this.fieldBegin(ThriftType.I64, id);
     this.i64(v);
+  }
+  fieldI64Hex(id: number, h: string): void {
+    this.fieldBegin(ThriftType.I64, id);
+    this.i64Hex(h);
+  }
+  fieldI64Big(id: number, v: bigint): void {
+    this.fieldBegin(ThriftType.I64, id);
+    this.i64Big(v);
   }
   fieldDouble(id: number, v: number): void {
     this.fieldBegin(ThriftType.DOUBLE, id);
@@ -593,10 +709,14 @@ export class BinaryWriter extends ThriftWriter {
     this.view.setInt32(this.pos, v);
     this.pos += 4;
   }
-  i64(v: bigint): void {
+  i64Parts(hi: number, lo: number): void {
     this.ensure(8);
-    this.view.setBigInt64(this.pos, BigInt.asIntN(64, v));
+    this.view.setUint32(this.pos, hi);
+    this.view.setUint32(this.pos + 4, lo);
     this.pos += 8;
+  }
+  protected lengthPrefix(n: number): void {
+    this.i32(n);
   }
   double(v: number): void {
     this.ensure(8);
@@ -622,23 +742,20 @@ export class CompactWriter extends ThriftWriter {
     }
     this.buf[this.pos++] = v;
   }
-  private varint64(v: bigint): void {
+  private varintParts(hi: number, lo: number): void {
     this.ensure(10);
-    let u = BigInt.asUintN(64, v);
-    if (u < 0x20000000000000n) {
-      let n = Number(u);
-      while (n >= 0x80) {
-        this.buf[this.pos++] = (n % 128) | 0x80;
-        n = Math.floor(n / 128);
-      }
-      this.buf[this.pos++] = n;
-      return;
+    const buf = this.buf;
+    let p = this.pos;
+    while (hi !== 0 || lo >= 0x80) {
+      buf[p++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi = hi >>> 7;
     }
-    while (u >= 0x80n) {
-      this.buf[this.pos++] = Number(u & 0x7fn) | 0x80;
-      u >>= 7n;
-    }
-    this.buf[this.pos++] = Number(u);
+    buf[p++] = lo;
+    this.pos = p;
+  }
+  protected lengthPrefix(n: number): void {
+    this.varint32(n);
   }
   messageBegin(name: string, type: number, seqId: number): void {
     this.ensure(2);
@@ -689,9 +806,15 @@ export class CompactWriter extends ThriftWriter {
   i32(v: number): void {
     this.varint32(((v << 1) ^ (v >> 31)) >>> 0);
   }
-  i64(v: bigint): void {
-    const s = BigInt.asIntN(64, v);
-    this.varint64((s << 1n) ^ (s >> 63n));
+  i64Parts(hi: number, lo: number): void {
+    // zigzag: (v << 1) ^ (v >> 63), on the two halves
+    let zhi = ((hi << 1) | (lo >>> 31)) >>> 0;
+    let zlo = (lo << 1) >>> 0;
+    if (hi & 0x80000000) {
+      zhi = ~zhi >>> 0;
+      zlo = ~zlo >>> 0;
+    }
+    this.varintParts(zhi, zlo);
   }
   double(v: number): void {
     this.ensure(8);
