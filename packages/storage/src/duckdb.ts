@@ -14,7 +14,7 @@ import {
   checkTraceId,
   compareSpansByStart,
   compileTraceQuery,
-  spanMatchesTagFilters,
+  valuesMatchTagFilter,
 } from './filters.js';
 import type { CompiledTagFilter } from './filters.js';
 import { deserializeSpan, serializeSpan } from './serialize.js';
@@ -82,6 +82,25 @@ const ESC_MAP: Record<string, string> = { '\\': '\\\\', '\x1e': '\\e', '\x1f': '
 /** Injective, prefix-preserving escape that keeps the separators out of keys and values. */
 function esc(s: string): string {
   return NEEDS_ESC.test(s) ? s.replace(ESC_RE, (c) => ESC_MAP[c]) : s;
+}
+
+const UNESC_RE = /\\([\\ef])/g;
+function unesc(s: string): string {
+  return s.indexOf('\\') < 0 ? s : s.replace(UNESC_RE, (_, c: string) => (c === 'e' ? '\x1e' : c === 'f' ? '\x1f' : '\\'));
+}
+
+/** The values of `key` in a tags text (see tagText). */
+function tagValues(tags: string, key: string): string[] {
+  const needle = FS + esc(key) + RS;
+  const out: string[] = [];
+  let i = tags.indexOf(needle);
+  while (i >= 0) {
+    const from = i + needle.length;
+    const to = tags.indexOf(FS, from);
+    out.push(unesc(tags.slice(from, to)));
+    i = tags.indexOf(needle, to);
+  }
+  return out;
 }
 
 function tagText(span: Span): string {
@@ -557,22 +576,36 @@ export class DuckDBStore implements SpanStore {
         ).getRows();
         return rows.map((r) => r[0] as string);
       }
-      // Filters SQL cannot decide: scan candidates newest first and test them here; the first
+      // Filters SQL cannot decide are tested here on the tags text of SQL's candidates, newest
+      // first, in time slices (each sorted by SQL) that grow until the limit is reached. The first
       // match of a trace is its newest matching span, so traces come out in the required order.
-      const result = await c.stream(`SELECT trace_id, span FROM spans WHERE ${where.join(' AND ')} ORDER BY start_ns DESC, trace_id`, params);
+      const cond = where.join(' AND ');
+      const bounds = (await c.runAndReadAll(`SELECT min(start_ns), max(start_ns) FROM spans WHERE ${cond}`, params)).getRows()[0];
+      if (bounds[0] === null) return [];
+      const min = bounds[0] as bigint;
+      let hi = bounds[1] as bigint;
+      let width = (hi - min) / 64n + 1n;
       const found: string[] = [];
       const seen = new Set<string>();
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (!chunk || chunk.rowCount === 0) break;
-        for (const [traceId, json] of chunk.getRows()) {
+      const n = params.length;
+      while (hi >= min) {
+        const lo = hi - width + 1n > min ? hi - width + 1n : min;
+        const rows = (
+          await c.runAndReadAll(
+            `SELECT trace_id, tags FROM spans WHERE ${cond} AND start_ns >= $${n + 1} AND start_ns <= $${n + 2} ORDER BY start_ns DESC, trace_id`,
+            [...params, lo, hi],
+          )
+        ).getRows();
+        for (const [traceId, tags] of rows) {
           if (seen.has(traceId as string)) continue;
-          if (spanMatchesTagFilters(deserializeSpan(json as string), jsFilters)) {
+          if (jsFilters.every((f) => valuesMatchTagFilter(tagValues(tags as string, f.key), f))) {
             seen.add(traceId as string);
             found.push(traceId as string);
             if (found.length >= query.limit) return found;
           }
         }
+        hi = lo - 1n;
+        width *= 2n;
       }
       return found;
     });

@@ -149,6 +149,20 @@ export function spanMatchesTagFilter(span: Span, f: CompiledTagFilter): boolean 
   }
 }
 
+/** Does a span whose values (text form) for `f.key` are `values` satisfy `f`? */
+export function valuesMatchTagFilter(values: readonly string[], f: CompiledTagFilter): boolean {
+  switch (f.op) {
+    case 'exists':
+      return values.length > 0;
+    case 'absent':
+      return values.length === 0;
+    case '!=':
+      return values.length > 0 && !values.includes(f.value);
+    default:
+      return values.some(f.test);
+  }
+}
+
 /** Does the span satisfy every filter? */
 export function spanMatchesTagFilters(span: Span, filters: readonly CompiledTagFilter[]): boolean {
   for (const f of filters) if (!spanMatchesTagFilter(span, f)) return false;

@@ -411,6 +411,30 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
         assert.deepEqual(await store.findTraceIds(q({ limit: 3 })), [tA, tB, tC]);
       });
 
+      it('orders and limits the same way when tag filters need numeric or regex evaluation', async () => {
+        const ids: string[] = [];
+        const spans: Span[] = [];
+        for (let i = 0; i < 30; i++) {
+          const t = tid();
+          ids.push(t);
+          // spread unevenly over an hour; each trace has a newer span that does not match
+          const at = T0 + BigInt(i * i) * 4n * SEC;
+          spans.push(span({ trace: t, start: at, attrs: { n: i, user: `user-${i}` } }));
+          spans.push(span({ trace: t, start: at + 1n * SEC, attrs: { n: -1, user: 'nobody' } }));
+        }
+        await store.writeSpans(spans);
+        const newestFirst = ids.slice().reverse();
+        const ops = store.capabilities.tagOperators;
+        if (ops.includes('>=')) {
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'n', op: '>=', value: '0' }], limit: 5 })), newestFirst.slice(0, 5));
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'n', op: '>=', value: '0' }] })), newestFirst);
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'n', op: '<', value: '3' }, { key: 'n', op: '>', value: '0' }] })), [ids[2], ids[1]]);
+        }
+        if (ops.includes('~')) {
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'user', op: '~', value: '^user-1' }], limit: 3 })), [ids[19], ids[18], ids[17]]);
+        }
+      });
+
       it('returns each trace once however many of its spans match', async () => {
         const t = tid();
         await store.writeSpans(Array.from({ length: 20 }, (_, i) => span({ trace: t, start: T0 + BigInt(i) })));
@@ -502,6 +526,14 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
           assert.deepEqual((await store.findTraceIds(q({ tags: [{ key: 'k', op: 'prefix', value: 'a' }] }))).sort(), [tB, tC].sort());
           assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'k%_\\\x1e', op: 'prefix', value: "it's 100%" }] })), [tA]);
           assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'k%_\\\x1e', op: 'prefix', value: "it's 1000%" }] })), []);
+        }
+        if (store.capabilities.tagOperators.includes('~')) {
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'k', op: '~', value: '^a\x1fb$' }] })), [tB]);
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'k%_\\\x1e', op: '~', value: '\\\\ \x1e\x1f "q"' }] })), [tA]);
+        }
+        if (store.capabilities.tagOperators.includes('contains')) {
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'k%_\\\x1e', op: 'contains', value: '_wild_ \\' }] })), [tA]);
+          assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: 'k', op: 'contains', value: '\x1f' }] })), [tB]);
         }
       });
 
