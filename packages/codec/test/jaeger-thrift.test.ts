@@ -77,6 +77,22 @@ test('encoders emit one Batch per resource', () => {
   assert.equal(encodeJaegerThriftBatch([a, b], 'binary').length, 1);
 });
 
+test('maxPacketSize splits a resource\'s spans over several datagrams, each within the limit', () => {
+  const spans = decodeJaegerAgentMessage(readFixture(FILES[0]), 'compact');
+  const many = Array.from({ length: 30 }, (_, i) => spans.map((s) => ({ ...s, spanId: (i + 1).toString(16).padStart(8, '0') + s.spanId.slice(8) }))).flat();
+  for (const p of ['binary', 'compact'] as const) {
+    const [whole] = encodeJaegerAgentMessage(many, p);
+    for (const limit of [2500, 8000, 65000]) {
+      const msgs = encodeJaegerAgentMessage(many, p, 0, limit);
+      assert.ok(msgs.every((m) => m.length <= limit), `${p} ${limit}: ${msgs.map((m) => m.length)}`);
+      assert.equal(msgs.length > 1, whole.length > limit);
+      assert.deepStrictEqual(msgs.flatMap((m) => decodeJaegerAgentMessage(m, p)), many);
+    }
+    // a limit that cannot hold even one span
+    assert.throws(() => encodeJaegerAgentMessage(many, p, 0, 300), /span 00000001.* needs \d+ bytes, over the 300-byte packet limit/);
+  }
+});
+
 test('model → thrift mapping: kind, status, links, typed tags, events', () => {
   const span = makeSpan({
     traceId: '0af7651916cd43dd8448eb211c80319c',

@@ -620,13 +620,18 @@ function traceIdHalves(traceId: string): [string, string] {
   return [t.slice(0, 16), t.slice(16)];
 }
 
-function writeBatch(w: ThriftWriter, resource: Resource, spans: Span[]): void {
-  w.structBegin();
+/** Batch field 1: the Process struct. */
+function writeProcess(w: ThriftWriter, resource: Resource): void {
   w.fieldBegin(ThriftType.STRUCT, 1);
   w.structBegin();
   w.fieldString(1, resource.serviceName);
   if (resource.attributes.length > 0) writeTags(w, 2, resource.attributes);
   w.structEnd();
+}
+
+function writeBatch(w: ThriftWriter, resource: Resource, spans: Span[]): void {
+  w.structBegin();
+  writeProcess(w, resource);
   w.fieldBegin(ThriftType.LIST, 2);
   w.listBegin(ThriftType.STRUCT, spans.length);
   for (const s of spans) writeSpan(w, s);
@@ -674,19 +679,70 @@ export function encodeJaegerThriftBatch(spans: readonly Span[], protocol: Thrift
 }
 
 /**
- * Encode spans as `Agent.emitBatch` ONEWAY messages (one message — one UDP datagram — per
- * distinct resource). Callers that must respect a datagram size limit split `spans` beforehand.
+ * Encode spans as `Agent.emitBatch` ONEWAY messages: one message (one UDP datagram) per distinct
+ * resource, or more when `maxPacketSize` is given — spans are then packed greedily, in order, so
+ * that every message fits (the Jaeger agent's UDP limit is 65000 bytes). A single span that cannot
+ * fit even alone raises a CodecError naming it.
  */
-export function encodeJaegerAgentMessage(spans: readonly Span[], protocol: ThriftProtocol, seqId = 0): Uint8Array[] {
-  return groupByResource(spans).map((g) => {
-    const w = makeWriter(protocol);
-    w.messageBegin('emitBatch', ThriftMessageType.ONEWAY, seqId);
-    w.structBegin();
-    w.fieldBegin(ThriftType.STRUCT, 1);
-    writeBatch(w, g.resource, g.spans);
-    w.structEnd();
-    return w.finish();
-  });
+export function encodeJaegerAgentMessage(
+  spans: readonly Span[],
+  protocol: ThriftProtocol,
+  seqId = 0,
+  maxPacketSize = Infinity,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const g of groupByResource(spans)) {
+    if (maxPacketSize === Infinity) {
+      const w = makeWriter(protocol);
+      w.messageBegin('emitBatch', ThriftMessageType.ONEWAY, seqId);
+      w.structBegin();
+      w.fieldBegin(ThriftType.STRUCT, 1);
+      writeBatch(w, g.resource, g.spans);
+      w.structEnd();
+      out.push(w.finish());
+      continue;
+    }
+    // encode each span alone (a struct's bytes do not depend on its context), then pack
+    const encoded = g.spans.map((s) => {
+      const w = makeWriter(protocol);
+      writeSpan(w, s);
+      return w.finish();
+    });
+    // fixed cost: message header + args/batch/process structs + list header (≤ 5 bytes) + stops
+    const pw = makeWriter(protocol);
+    pw.messageBegin('emitBatch', ThriftMessageType.ONEWAY, seqId);
+    pw.structBegin();
+    pw.fieldBegin(ThriftType.STRUCT, 1);
+    pw.structBegin();
+    writeProcess(pw, g.resource);
+    const overhead = pw.length + 3 /* list field header */ + 5 /* list header */ + 2 /* two struct stops */;
+    let i = 0;
+    while (i < encoded.length) {
+      let size = overhead;
+      let j = i;
+      while (j < encoded.length && size + encoded[j].length <= maxPacketSize) size += encoded[j++].length;
+      if (j === i) {
+        const s = g.spans[i];
+        throw new CodecError(
+          `jaeger agent: span ${s.spanId} (${JSON.stringify(s.name.slice(0, 60))}) needs ${overhead + encoded[i].length} bytes, over the ${maxPacketSize}-byte packet limit`,
+        );
+      }
+      const w = makeWriter(protocol);
+      w.messageBegin('emitBatch', ThriftMessageType.ONEWAY, seqId);
+      w.structBegin();
+      w.fieldBegin(ThriftType.STRUCT, 1);
+      w.structBegin();
+      writeProcess(w, g.resource);
+      w.fieldBegin(ThriftType.LIST, 2);
+      w.listBegin(ThriftType.STRUCT, j - i);
+      for (let k = i; k < j; k++) w.raw(encoded[k]);
+      w.structEnd();
+      w.structEnd();
+      out.push(w.finish());
+      i = j;
+    }
+  }
+  return out;
 }
 
 /** Map a RefType to its Jaeger enum value. */

@@ -572,10 +572,15 @@ abstract class ByteSink {
     this.buf = nb;
     this.view = new DataView(nb.buffer);
   }
-  protected raw(bytes: Uint8Array): void {
+  /** Append already-encoded bytes (e.g. a struct encoded by another writer of the same protocol). */
+  raw(bytes: Uint8Array): void {
     this.ensure(bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
+  }
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
   }
   /** The encoded bytes (a copy, sized exactly). */
   finish(): Uint8Array {
