@@ -317,6 +317,31 @@ test('find trace by id: a known id opens the trace, an unknown id shows the API 
   }
 });
 
+test('dependencies page draws the service graph and lists the calls', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/search');
+    await page.getByTestId('nav-dependencies').click();
+    await page.waitForURL('**/dependencies');
+    await page.getByTestId('deps-graph').waitFor();
+    const nodes = await page.getByTestId('deps-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-service')));
+    for (const svc of ['frontend', 'customer', 'driver', 'redis']) assert.ok(nodes.includes(svc), `${svc} in ${JSON.stringify(nodes)}`);
+    const rows = (await page.getByTestId('dependency-row').allInnerTexts()).map((r) => r.split('\t').map((c) => c.trim()).join(' '));
+    for (const expected of ['frontend customer 1', 'frontend driver 1', 'driver redis 1']) assert.ok(rows.includes(expected), `${expected} in ${JSON.stringify(rows)}`);
+    assert.ok(!rows.some((r) => r.startsWith('customer ')), 'customer calls nobody');
+    await page.locator('[data-testid=deps-edge][data-parent=driver][data-child=redis]').waitFor();
+    await page.screenshot({ path: join(artifacts, 'ui-dependencies.png'), fullPage: true });
+    // a node links to the search for that service
+    await page.locator('[data-testid=deps-node][data-service=redis]').click();
+    await page.waitForURL('**/search?service=redis');
+    assert.equal(await page.getByTestId('service-select').inputValue(), 'redis');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await page.close();
+  }
+});
+
 test('a 10,000-span trace renders quickly and only the rows near the viewport are in the DOM', async (t) => {
   const page = await newPage(t);
   if (!page) return;

@@ -91,3 +91,15 @@ export async function fetchTrace(traceId: string, signal?: AbortSignal): Promise
   if (!trace) throw new ApiError(`404 trace ${traceId} not found`, 404);
   return trace;
 }
+
+export interface DependencyLinkJson {
+  parent: string;
+  child: string;
+  callCount: number;
+}
+
+/** Service-to-service calls in the window ending now (Jaeger: `endTs` and `lookback` in ms). */
+export function fetchDependencies(lookbackMs: number, signal?: AbortSignal): Promise<DependencyLinkJson[]> {
+  const q = new URLSearchParams({ endTs: String(Date.now()), lookback: String(lookbackMs) });
+  return getData<DependencyLinkJson[]>(`/api/dependencies?${q}`, signal);
+}

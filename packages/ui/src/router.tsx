@@ -49,11 +49,13 @@ export function navigate(to: string, opts: { replace?: boolean } = {}) {
 export type Route =
   | { name: 'search' }
   | { name: 'trace'; traceId: string }
+  | { name: 'dependencies' }
   | { name: 'notFound'; path: string };
 
 export function matchRoute(pathname: string): Route {
   const p = pathname.replace(/\/+$/, '') || '/';
   if (p === '/' || p === '/search') return { name: 'search' };
+  if (p === '/dependencies') return { name: 'dependencies' };
   const m = /^\/trace\/([^/]+)$/.exec(p);
   if (m) return { name: 'trace', traceId: decodeURIComponent(m[1]) };
   return { name: 'notFound', path: pathname };

@@ -122,3 +122,24 @@ test('parseJson keeps the digits of integers beyond 2^53 and leaves the rest alo
   assert.equal(v.a[4].value, 1.5e300);
   assert.deepEqual(parseJson('{"data":["a"]}'), { data: ['a'] });
 });
+
+test('dependency layout: callers left of callees, cycles and self-calls placed', async () => {
+  const { layoutDependencies } = await import('../src/model/dependencies.ts');
+  const g = layoutDependencies([
+    { parent: 'web', child: 'api', callCount: 5 },
+    { parent: 'api', child: 'db', callCount: 7 },
+    { parent: 'web', child: 'db', callCount: 1 },
+    { parent: 'x', child: 'y', callCount: 1 },
+    { parent: 'y', child: 'x', callCount: 1 },
+    { parent: 'db', child: 'db', callCount: 2 },
+  ]);
+  const layer = (n: string) => g.byName.get(n)!.layer;
+  assert.deepEqual([layer('web'), layer('api'), layer('db')], [0, 1, 2]);
+  assert.equal(g.nodes.length, 5);
+  assert.ok(layer('x') !== layer('y'));
+  assert.equal(g.byName.get('db')!.calls, 10);
+  assert.equal(g.layers, 3);
+  // rows are unique within a layer
+  const slots = new Set(g.nodes.map((n) => `${n.layer}:${n.row}`));
+  assert.equal(slots.size, g.nodes.length);
+});

@@ -22,6 +22,9 @@ export function TopNav() {
         <Link to="/search" data-testid="nav-search">
           Search
         </Link>
+        <Link to="/dependencies" data-testid="nav-dependencies">
+          Dependencies
+        </Link>
       </nav>
       <form className="topnav-find" onSubmit={submit} role="search">
         <input
