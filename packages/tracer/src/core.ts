@@ -5,7 +5,7 @@
 import type { Link, Span as ApiSpan, SpanAttributes, TimeInput } from '@opentelemetry/api';
 import { createContextKey, trace } from '@opentelemetry/api';
 import type { InstrumentationScope, Resource } from '@ariadne/model';
-import { randomSpanId, randomTraceId } from '@ariadne/model';
+import { fastSpanId, fastTraceId } from './ids.js';
 import { TracerMetrics } from './metrics.js';
 import type { Reporter } from './reporter.js';
 import { SamplingDecision } from './sampler.js';
@@ -78,8 +78,8 @@ export class TracerCore {
   ): ApiSpan {
     const m = this.metrics;
     if (typeof name !== 'string') name = String(name);
-    const traceId = parent ? parent.traceId : randomTraceId();
-    const spanId = randomSpanId();
+    const traceId = parent ? parent.traceId : fastTraceId();
+    const spanId = fastSpanId();
     const debug = parent ? parent.debug === true : debugId !== undefined;
     let decision: SamplingDecision;
     let samplerTags;
@@ -113,7 +113,7 @@ export class TracerCore {
     const span = new RecordingSpan(this, scope, traceId, spanId, parent, name, kind, startTime, sampled, parent?.traceState, debug);
     if (attributes !== undefined) span.setAttributes(attributes);
     if (!parent) {
-      if (samplerTags) for (let i = 0; i < samplerTags.length; i++) span.putAttribute(samplerTags[i].key, samplerTags[i].value);
+      if (samplerTags) for (let i = 0; i < samplerTags.length; i++) span.putSharedAttribute(samplerTags[i]);
       if (debugId !== undefined) span.putAttribute(JAEGER_DEBUG_ID_TAG, { type: 'string', value: debugId });
     }
     if (links !== undefined) span.addLinks(links);

@@ -19,14 +19,26 @@ import type { TracerCore } from './core.js';
 import { isUsableParent, JAEGER_DEBUG_ID_KEY } from './core.js';
 import type { AriadneSpanContext } from './span.js';
 
+// Where @opentelemetry/api 1.x keeps its globals (to see cheaply whether our context manager is
+// the registered one and skip the API's lookup and version check on every span).
+const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
+type ApiGlobal = { context?: unknown } | undefined;
+
 export class AriadneOtelTracer implements ApiTracer {
   constructor(
     private readonly core: TracerCore,
     readonly scope: InstrumentationScope,
+    private readonly cm?: ContextManager,
   ) {}
 
+  private activeContext(): Context {
+    const cm = this.cm;
+    if (cm !== undefined && ((globalThis as Record<symbol, unknown>)[API_GLOBAL] as ApiGlobal)?.context === cm) return cm.active();
+    return apiContext.active();
+  }
+
   startSpan(name: string, options?: SpanOptions, ctx?: Context): ApiSpan {
-    const c = ctx ?? apiContext.active();
+    const c = ctx ?? this.activeContext();
     let parent: AriadneSpanContext | undefined;
     let debugId: string | undefined;
     if (!options || !options.root) {
@@ -68,7 +80,7 @@ export class AriadneOtelTracer implements ApiTracer {
       fn = a4 as F;
     }
     if (typeof fn !== 'function') return undefined;
-    const parentCtx = ctx ?? apiContext.active();
+    const parentCtx = ctx ?? this.activeContext();
     const span = this.startSpan(name, options, parentCtx);
     return apiContext.with(apiTrace.setSpan(parentCtx, span), fn as never, undefined, span) as ReturnType<F>;
   }
@@ -104,7 +116,7 @@ export class AriadneTracerProvider implements TracerProvider {
         droppedAttributesCount: 0,
         schemaUrl: options?.schemaUrl ?? '',
       }) as InstrumentationScope;
-      t = new AriadneOtelTracer(this.core, scope);
+      t = new AriadneOtelTracer(this.core, scope, this.contextManager);
       this.tracers.set(key, t);
     }
     return t;

@@ -192,6 +192,14 @@ export class RecordingSpan implements ApiSpan {
     else attrs.push({ key, value: v });
   }
 
+  /** Adds an immutable attribute object shared between spans (sampler tags); no copy. */
+  putSharedAttribute(a: Attribute): void {
+    const attrs = this.attributes;
+    for (let i = 0; i < attrs.length; i++) if (attrs[i].key === a.key) return;
+    if (attrs.length >= this.core.limits.attributeCount) this.droppedAttributesCount++;
+    else attrs.push(a);
+  }
+
   setAttributes(attributes: SpanAttributes): this {
     if (this.ended || !attributes || typeof attributes !== 'object') return this;
     for (const key in attributes) this.setAttribute(key, attributes[key]);

@@ -5,12 +5,14 @@
 import type { HrTime, TimeInput } from '@opentelemetry/api';
 
 const anchorPerfMs = performance.now();
+const anchorHr = process.hrtime.bigint();
 const anchorEpochMs = Date.now();
 const anchorNs = BigInt(anchorEpochMs) * 1_000_000n;
+const hrOffset = anchorNs - anchorHr;
 
-/** Now, in unix nanoseconds. */
+/** Now, in unix nanoseconds (wall clock at load time + the monotonic clock since). */
 export function nowNanos(): bigint {
-  return anchorNs + BigInt(Math.round((performance.now() - anchorPerfMs) * 1e6));
+  return process.hrtime.bigint() + hrOffset;
 }
 
 /** Epoch milliseconds (possibly fractional) → unix nanoseconds. */
