@@ -9,6 +9,7 @@ import { StoreArgumentError } from '@ariadne/storage';
 import type { SpanStore } from '@ariadne/storage';
 import { DEFAULT_SEARCH, intParam, ParamError, parseDependencyParams, parseSearchParams, parseSpanKindParam, parseTraceIdParam } from './params.js';
 import type { SearchDefaults } from './params.js';
+import { moveLibraryAttributesToResource, sortJaegerTrace } from './adjust.js';
 import { adjustClockSkew } from './skew.js';
 import { createStaticHandler } from './static.js';
 
@@ -29,7 +30,7 @@ export interface QueryHandlerOptions {
   maxClockSkewAdjustNano?: bigint;
   /**
    * Transform a trace's spans before conversion; replaces the default clock-skew adjustment.
-   * Not applied when a request asks for `raw=true`.
+   * Not applied (nor the other adjusters) when a request asks for `raw=true`.
    */
   adjustTrace?: (spans: Span[]) => Span[];
   /** Called with unexpected errors (store failures); defaults to console.error. */
@@ -87,7 +88,10 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
   const onError = opts.onError ?? ((err: unknown) => console.error('query: request failed:', err));
   const serveStatic = opts.uiDir ? createStaticHandler({ root: opts.uiDir }) : undefined;
 
-  const toTrace = (spans: Span[], p: URLSearchParams): JaegerJsonTrace => spansToJaegerTrace(p.get('raw') === 'true' ? spans : adjust(spans));
+  // As Jaeger's query service: adjusters (clock skew, SDK tags to the process, ordering of process
+  // tags and log fields) unless the request asks for the raw trace.
+  const toTrace = (spans: Span[], p: URLSearchParams): JaegerJsonTrace =>
+    /^(1|t|true)$/i.test(p.get('raw') ?? '') ? spansToJaegerTrace(spans) : sortJaegerTrace(spansToJaegerTrace(moveLibraryAttributesToResource(adjust(spans))));
 
   const routes: [RegExp, Route][] = [
     [/^\/api\/services$/, async () => ok(await store.getServices())],

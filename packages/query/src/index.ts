@@ -15,3 +15,4 @@ export { contentTypeOf, createStaticHandler, safeSegments, StaticPathError } fro
 export type { StaticOptions } from './static.js';
 export { adjustClockSkew, formatGoDuration } from './skew.js';
 export type { ClockSkewOptions } from './skew.js';
+export { compareJaegerTags, moveLibraryAttributesToResource, sortJaegerTrace } from './adjust.js';
