@@ -182,11 +182,13 @@ function isTrue(v: Attribute['value']): boolean {
 
 /** Model span → Zipkin v2 span (the JSON shape; also the input of the proto3 encoder). */
 export function modelToZipkinSpan(s: Span): ZipkinSpan {
-  const z: ZipkinSpan = { traceId: shortTraceId(s.traceId), id: s.spanId };
+  // field order as Zipkin's own JSON writer: traceId, parentId, id, kind, name, timestamp, ...
+  const z = { traceId: shortTraceId(s.traceId) } as ZipkinSpan;
   if (s.parentSpanId) z.parentId = s.parentSpanId;
+  z.id = s.spanId;
   const kind = KIND_FROM_MODEL[s.kind];
   if (kind) z.kind = kind;
-  z.name = s.name.toLowerCase();
+  if (s.name) z.name = s.name.toLowerCase();
   if (s.startTimeUnixNano > 0n) z.timestamp = nsToUs(s.startTimeUnixNano);
   const d = s.endTimeUnixNano - s.startTimeUnixNano;
   if (d >= 1000n) z.duration = nsToUs(d);
@@ -208,6 +210,8 @@ export function modelToZipkinSpan(s: Span): ZipkinSpan {
   const tags = Object.create(null) as Record<string, string>;
   let hasError = false;
   let hasStatusCode = false;
+  let shared = false;
+  let debug = false;
   for (const a of s.attributes) {
     switch (a.key) {
       case 'peer.service':
@@ -235,10 +239,10 @@ export function modelToZipkinSpan(s: Span): ZipkinSpan {
         break;
       }
       case ZIPKIN_SHARED_ATTR:
-        if (isTrue(a.value)) z.shared = true;
+        if (isTrue(a.value)) shared = true;
         continue;
       case ZIPKIN_DEBUG_ATTR:
-        if (isTrue(a.value)) z.debug = true;
+        if (isTrue(a.value)) debug = true;
         continue;
       case 'error':
         hasError = true;
@@ -254,5 +258,7 @@ export function modelToZipkinSpan(s: Span): ZipkinSpan {
   if (Object.keys(remote).length > 0) z.remoteEndpoint = remote;
   if (s.events.length > 0) z.annotations = s.events.map((e) => ({ timestamp: nsToUs(e.timeUnixNano), value: e.name }));
   if (Object.keys(tags).length > 0) z.tags = tags;
+  if (debug) z.debug = true;
+  if (shared) z.shared = true;
   return z;
 }
