@@ -264,6 +264,18 @@ test('trace view shows the span tree, details on click, and hostile values as te
     assert.equal(new URL(page.url()).search, '');
     assert.equal(await page.getByTestId('trace-json-link').getAttribute('href'), `/api/traces/${TRACE_ID}?prettyPrint=true`);
 
+    // the critical path: root 0-10, SQL 10-40, root 40-45, FindNearest 45-50, redis 50-60, FindNearest 60-90, root 90-100 (ms)
+    await page.getByTestId('critical-path-toggle').click();
+    const segs = await page.getByTestId('critical-segment').evaluateAll((els) =>
+      els.map((e) => `${e.closest('[data-testid=span-row]')?.getAttribute('data-span-id')}:${Number(e.getAttribute('data-start')) / 1000}-${Number(e.getAttribute('data-end')) / 1000}`),
+    );
+    assert.deepEqual(segs, [
+      `${sid(1)}:0-10`, `${sid(1)}:40-45`, `${sid(1)}:90-100`, `${sid(2)}:10-40`, `${sid(3)}:45-50`, `${sid(3)}:60-90`, `${sid(4)}:50-60`,
+    ]);
+    await page.screenshot({ path: join(artifacts, 'ui-critical-path.png'), fullPage: true });
+    await page.getByTestId('critical-path-toggle').click();
+    assert.equal(await page.getByTestId('critical-segment').count(), 0);
+
     // collapsing FindNearest hides its child
     await rows.nth(2).getByTestId('span-toggle').click();
     assert.deepEqual(await page.getByTestId('span-row').getByTestId('span-operation').allTextContents(), TREE_ORDER.slice(0, 3));

@@ -143,3 +143,26 @@ test('dependency layout: callers left of callees, cycles and self-calls placed',
   const slots = new Set(g.nodes.map((n) => `${n.layer}:${n.row}`));
   assert.equal(slots.size, g.nodes.length);
 });
+
+test('critical path: last-finishing children back from the end, self time in between', async () => {
+  const { criticalPath } = await import('../src/model/trace.ts');
+  const trace: JaegerTrace = {
+    traceID: 't1',
+    // root 0-100; a 10-40; b 45-90 with c 50-60; d 20-30 (hidden behind a); e 95-120 (outlasts root)
+    spans: [span('r', '', 0, 100), span('a', 'r', 10, 30), span('b', 'r', 45, 45), span('c', 'b', 50, 10), span('d', 'r', 20, 10), span('e', 'r', 95, 25)],
+    processes: {},
+  };
+  const cp = criticalPath(buildTraceModel(trace));
+  assert.deepEqual(Object.fromEntries(cp), {
+    r: [[0, 10], [40, 45], [90, 95]],
+    e: [[95, 100]],
+    b: [[45, 50], [60, 90]],
+    c: [[50, 60]],
+    a: [[10, 40]],
+  });
+  // a 20,000-deep chain does not overflow
+  const chain: JaegerSpan[] = [];
+  for (let i = 0; i < 20_000; i++) chain.push(span('s' + i, i ? 's' + (i - 1) : '', i, 40_000 - 2 * i));
+  const deep = criticalPath(buildTraceModel({ traceID: 't1', spans: chain, processes: {} }));
+  assert.equal(deep.size, 20_000);
+});

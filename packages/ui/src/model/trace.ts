@@ -214,3 +214,42 @@ export function findSpans(model: TraceModel, query: string): Set<string> {
   }
   return out;
 }
+
+/** A time interval [start, end) in epoch µs. */
+export type Interval = readonly [number, number];
+
+/**
+ * The critical path: the chain of work that determined the trace's end-to-end latency. Walking back
+ * from the end of a span, the child that finished last (clipped to the current point) was on the
+ * path; before that child started, the next such child; the gaps are the span's own time. Children
+ * that outlast their parent are clipped to it. Returns each span's segments on the path.
+ * Iterative, so deep traces do not overflow the stack.
+ */
+export function criticalPath(model: TraceModel): Map<string, Interval[]> {
+  const out = new Map<string, Interval[]>();
+  const add = (id: string, a: number, b: number) => {
+    if (b <= a) return;
+    let list = out.get(id);
+    if (!list) out.set(id, (list = []));
+    list.push([a, b]);
+  };
+  const stack: Array<[SpanNode, number]> = model.roots.map((r) => [r, r.span.startTime + r.span.duration]);
+  while (stack.length) {
+    const [node, end] = stack.pop()!;
+    const start = node.span.startTime;
+    let cur = end;
+    const byEndDesc = [...node.children].sort((a, b) => b.span.startTime + b.span.duration - (a.span.startTime + a.span.duration));
+    for (const c of byEndDesc) {
+      if (cur <= start) break;
+      if (c.span.startTime >= cur) continue;
+      const cEnd = Math.min(c.span.startTime + c.span.duration, cur);
+      add(node.spanID, cEnd, cur);
+      const cStart = Math.max(c.span.startTime, start);
+      if (cEnd > cStart) stack.push([c, cEnd]);
+      cur = cStart;
+    }
+    add(node.spanID, start, cur);
+  }
+  for (const list of out.values()) list.sort((a, b) => a[0] - b[0]);
+  return out;
+}

@@ -57,7 +57,7 @@ const ROW_GAP = 26;
 
 function DependencyGraph({ links }: { links: DependencyLinkJson[] }) {
   const g = useMemo(() => layoutDependencies(links), [links]);
-  const width = g.layers * (NODE_W + COL_GAP) - COL_GAP + 40;
+  const width = g.layers * (NODE_W + COL_GAP) - COL_GAP + 140; // room on the right for back edges
   const height = g.maxRows * (NODE_H + ROW_GAP) - ROW_GAP + 40;
   const pos = (name: string) => {
     const n = g.byName.get(name)!;

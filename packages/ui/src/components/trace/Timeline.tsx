@@ -1,6 +1,6 @@
 import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useWindowedRange } from './useWindowedRange';
-import type { SpanNode, TraceModel } from '../../model/trace';
+import { criticalPath, type Interval, type SpanNode, type TraceModel } from '../../model/trace';
 import { formatDuration } from '../../model/format';
 import { serviceColor } from '../../model/colors';
 import { SpanDetail } from './SpanDetail';
@@ -13,6 +13,7 @@ const TICKS = 5;
  * row toggles its details; the caret collapses its subtree.
  */
 export const ROW_HEIGHT = 28;
+const NONE: readonly Interval[] = [];
 /** Height assumed for an open span's details until it has been measured. */
 const DETAIL_ESTIMATE = 320;
 
@@ -29,6 +30,8 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   const [blockHeights, setBlockHeights] = useState<ReadonlyMap<string, number>>(() => new Map());
   const [focusId, setFocusId] = useState<string | null>(null);
+  const [showCritical, setShowCritical] = useState(false);
+  const critical = useMemo(() => (showCritical ? criticalPath(model) : null), [model, showCritical]);
   const rowsRef = useRef<HTMLDivElement>(null);
 
   const visible = useMemo(() => {
@@ -105,6 +108,16 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
         <button type="button" data-testid="expand-all" onClick={() => setCollapsed(new Set())}>
           Expand all
         </button>
+        <button
+          type="button"
+          data-testid="critical-path-toggle"
+          aria-pressed={showCritical}
+          className={showCritical ? 'toggle-on' : undefined}
+          title="Highlight the chain of spans that determined the trace's duration"
+          onClick={() => setShowCritical((v) => !v)}
+        >
+          Critical path
+        </button>
         {onFindChange && (
           <span className="timeline-find">
             <input
@@ -162,6 +175,7 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
             isCollapsed={collapsed.has(n.spanID)}
             isExpanded={expanded.has(n.spanID)}
             match={matches ? matches.has(n.spanID) : undefined}
+            critical={critical ? (critical.get(n.spanID) ?? NONE) : undefined}
             onToggleDetail={toggleDetail}
             onToggleCollapse={toggleCollapse}
             onFocusSpan={focusSpan}
@@ -181,13 +195,15 @@ interface RowProps {
   isExpanded: boolean;
   /** undefined when no find is active */
   match?: boolean;
+  /** this span's critical-path segments (epoch µs); undefined when not shown */
+  critical?: readonly Interval[];
   onToggleDetail: (id: string) => void;
   onToggleCollapse: (id: string) => void;
   onFocusSpan: (id: string) => void;
   onMeasure: (id: string, height: number) => void;
 }
 
-const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, match, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
+const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, match, critical, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
   const blockRef = useRef<HTMLDivElement>(null);
   // an open block's height varies with its details: report it so the list can place rows below
   useLayoutEffect(() => {
@@ -259,6 +275,16 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isColla
         </div>
         <div className="tl-bar-col span-bar-area">
           <div className="span-bar" data-testid="span-bar" style={{ left: `${left}%`, width: `${width}%`, background: color }} />
+          {critical?.map(([a, b]) => (
+            <div
+              key={a}
+              className="critical-segment"
+              data-testid="critical-segment"
+              data-start={a - model.startTime}
+              data-end={b - model.startTime}
+              style={{ left: `${((a - model.startTime) / total) * 100}%`, width: `${Math.max(((b - a) / total) * 100, 0.1)}%` }}
+            />
+          ))}
           <span
             className="span-bar-label"
             style={labelStyle}
