@@ -280,6 +280,8 @@ test('bad input gets a CodecError naming the field', () => {
     [{ ...good, spans: [{ ...good.spans[0], traceID: 'xyz' }] }, /spans\[0\]\.traceID: invalid trace id/],
     [{ ...good, spans: [{ ...good.spans[0], spanID: '0000' }] }, /spans\[0\]\.spanID: invalid span id/],
     [{ ...good, spans: [{ ...good.spans[0], startTime: -1 }] }, /spans\[0\]\.startTime/],
+    [{ ...good, spans: [{ ...good.spans[0], startTime: 1e300 }] }, /spans\[0\]\.startTime/],
+    [{ ...good, spans: [{ ...good.spans[0], duration: '99999999999999999999' }] }, /spans\[0\]\.duration/],
     [{ ...good, spans: [{ ...good.spans[0], processID: 'p9' }] }, /processID: process "p9" is not/],
     [{ ...good, spans: [{ ...good.spans[0], tags: [{ key: 'a', type: 'int64', value: 'x' }] }] }, /tags\[0\]\.value: int64 tag "a"/],
     [{ ...good, spans: [{ ...good.spans[0], tags: [{ key: 'a', type: 'weird', value: 1 }] }] }, /tags\[0\]\.type: unknown tag type/],
@@ -293,4 +295,36 @@ test('bad input gets a CodecError naming the field', () => {
       `expected ${re} for ${String(stringifyJaegerJson(input)).slice(0, 80)}`,
     );
   }
+});
+
+test('property: any JSON value anywhere in a trace decodes or fails with a CodecError', async () => {
+  const fc = (await import('fast-check')).default;
+  const base = JSON.parse(stringifyJaegerJson(spansToJaegerTrace(otlpLikeTrace())));
+  // every path to a value in the base document
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, path: (string | number)[]) => {
+    paths.push(path);
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  walk(base, []);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom(...paths), fc.oneof(fc.jsonValue(), fc.constant(undefined))), { minLength: 1, maxLength: 3 }), (edits) => {
+      const doc = structuredClone(base);
+      for (const [path, value] of edits) {
+        if (path.length === 0) continue;
+        let parent: any = doc;
+        for (const k of path.slice(0, -1)) parent = parent?.[k];
+        if (parent && typeof parent === 'object') parent[path[path.length - 1]] = value;
+      }
+      try {
+        const spans = decodeJaegerQueryJson(doc);
+        // whatever decoded must convert back without throwing
+        spansToJaegerTrace(spans);
+      } catch (e) {
+        if (!(e instanceof CodecError)) throw e;
+      }
+    }),
+    { numRuns: 400 },
+  );
 });

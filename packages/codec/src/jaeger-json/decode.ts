@@ -28,9 +28,9 @@ function describe(v: unknown): string {
 
 /** A non-negative integer count of microseconds (number or decimal string) → nanoseconds. */
 function microsToNanos(v: unknown, path: string): bigint {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return BigInt(v) * 1000n;
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return BigInt(v) * 1000n;
-  fail(path, `expected a non-negative integer number of microseconds, got ${describe(v)}`);
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v) * 1000n;
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v) && BigInt(v) < 1n << 64n) return BigInt(v) * 1000n;
+  fail(path, `expected a non-negative integer number of microseconds (at most 2^53 as a JSON number, 2^64 as a string), got ${describe(v)}`);
 }
 
 function traceIdOf(v: unknown, path: string): string {
