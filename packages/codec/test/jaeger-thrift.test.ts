@@ -429,6 +429,81 @@ test('property: model → binary/compact (message and batch) → model is the id
   );
 });
 
+// ------------------------------------------------------------------ independent Thrift library
+
+test('our binary Batch is read by thriftrw (jaeger-client\'s own Thrift library and IDL) as the same spans', async () => {
+  const require = createRequire(import.meta.url);
+  const { readFileSync } = await import('node:fs');
+  const { dirname, join } = await import('node:path');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const { Thrift } = require('thriftrw') as any;
+  const idl = join(dirname(require.resolve('jaeger-client/package.json')), 'dist/src/jaeger-idl/thrift/jaeger.thrift');
+  const thrift = new Thrift({ source: readFileSync(idl, 'utf8'), allowOptionalArguments: true });
+  const hex = (b: Buffer) => b.toString('hex');
+  const num = (b: Buffer) => b.readBigInt64BE(0);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const tagValue = (t: any): unknown => {
+    switch (t.vType) {
+      case 'STRING':
+        return { type: 'string', value: t.vStr };
+      case 'DOUBLE':
+        return { type: 'double', value: t.vDouble };
+      case 'BOOL':
+        return { type: 'bool', value: t.vBool };
+      case 'LONG':
+        return { type: 'int', value: Number(num(t.vLong)) };
+      case 'BINARY':
+        return { type: 'bytes', value: new Uint8Array(t.vBinary) };
+    }
+    throw new Error(`vType ${t.vType}`);
+  };
+  for (const f of FILES) {
+    const spans = decodeJaegerAgentMessage(readFixture(f), 'compact');
+    // plus a span with LONG tags (jaeger-client itself never sends any) and a CHILD_OF link
+    spans.push(
+      makeSpan({
+        traceId: 'ffffffffffffffff0000000000000001',
+        spanId: '8000000000000000',
+        parentSpanId: '0000000000000001',
+        name: 'longs',
+        startTimeUnixNano: 5_000n,
+        endTimeUnixNano: 9_000n,
+        attributes: [
+          { key: 'n', value: { type: 'int', value: -(2 ** 40) } },
+          { key: 'z', value: { type: 'int', value: 0 } },
+        ],
+        links: [{ traceId: 'ffffffffffffffff0000000000000001', spanId: '0000000000000002', traceState: '', flags: 0, attributes: [], droppedAttributesCount: 0, refType: 'CHILD_OF' }],
+        resource: spans[0].resource,
+      }),
+    );
+    const [bytes] = encodeJaegerThriftBatch(spans, 'binary');
+    assert.deepStrictEqual(decodeJaegerThriftBatch(bytes, 'binary'), spans);
+    const batch = thrift.Batch.fromBuffer(Buffer.from(bytes));
+    assert.equal(batch.process.serviceName, spans[0].resource.serviceName);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(batch.process.tags.map((t: any) => ({ key: t.key, value: tagValue(t) })), spans[0].resource.attributes);
+    assert.equal(batch.spans.length, spans.length);
+    spans.forEach((s, i) => {
+      const t = batch.spans[i];
+      assert.equal(hex(t.traceIdHigh) + hex(t.traceIdLow), s.traceId);
+      assert.equal(hex(t.spanId), s.spanId);
+      assert.equal(hex(t.parentSpanId), s.parentSpanId || '0000000000000000');
+      assert.equal(t.operationName, s.name);
+      assert.equal(t.flags, s.flags);
+      assert.equal(num(t.startTime) * 1000n, s.startTimeUnixNano);
+      assert.equal(num(t.duration) * 1000n, s.endTimeUnixNano - s.startTimeUnixNano);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      assert.deepEqual(t.tags.map((x: any) => ({ key: x.key, value: tagValue(x) })), s.attributes);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      assert.deepEqual((t.logs ?? []).map((l: any) => [num(l.timestamp) * 1000n, l.fields.map((x: any) => ({ key: x.key, value: tagValue(x) }))]),
+        s.events.map((e) => [e.timeUnixNano, e.attributes]));
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      assert.deepEqual((t.references ?? []).map((r: any) => [r.refType, hex(r.traceIdHigh) + hex(r.traceIdLow), hex(r.spanId)]),
+        s.links.map((l) => [l.refType, l.traceId, l.spanId]));
+    });
+  }
+});
+
 // ------------------------------------------------------------------ real jaeger-client over UDP
 
 test('decodes a real jaeger-client@3.19.0 UDP binary datagram', async () => {
