@@ -394,7 +394,7 @@ function readAnyValue(r: ProtoReader, depth: number): AttributeValue {
     const tag = r.tag();
     switch (tag) {
       case t(1, LEN):
-        v = { type: 'string', value: r.string() };
+        v = { type: 'string', value: r.stringInterned() };
         break;
       case t(2, VARINT):
         v = { type: 'bool', value: r.bool() };
