@@ -276,6 +276,26 @@ test('trace view shows the span tree, details on click, and hostile values as te
     await page.getByTestId('critical-path-toggle').click();
     assert.equal(await page.getByTestId('critical-segment').count(), 0);
 
+    // zoom: drag across the overview from 40% to the end; the timeline shows 40ms-100ms
+    const area = await page.getByTestId('minimap-area').boundingBox();
+    assert.ok(area);
+    await page.mouse.move(area.x + area.width * 0.4, area.y + area.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(area.x + area.width * 0.7, area.y + area.height / 2, { steps: 4 });
+    await page.mouse.move(area.x + area.width - 1, area.y + area.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId('reset-zoom').waitFor();
+    const ticks = await page.locator('.tl-tick').allTextContents();
+    assert.equal(ticks[0], '40ms');
+    assert.match(ticks[ticks.length - 1], /^(99\.\d+|100)ms$/);
+    assert.equal(await rows.nth(1).getByTestId('span-bar').count(), 1, 'SQL SELECT (10-40ms) touches the window edge');
+    const zoomedStyle = (await rows.nth(2).getByTestId('span-bar').getAttribute('style')) ?? '';
+    const zl = parseFloat(/left:\s*([\d.]+)%/.exec(zoomedStyle)?.[1] ?? 'NaN');
+    assert.ok(Math.abs(zl - (5 / 60) * 100) < 1.5, `FindNearest starts 5ms into a 60ms window: ${zoomedStyle}`);
+    await page.screenshot({ path: join(artifacts, 'ui-trace-zoomed.png'), fullPage: true });
+    await page.getByTestId('reset-zoom').click();
+    assert.equal((await page.locator('.tl-tick').allTextContents())[0], '0µs');
+
     // collapsing FindNearest hides its child
     await rows.nth(2).getByTestId('span-toggle').click();
     assert.deepEqual(await page.getByTestId('span-row').getByTestId('span-operation').allTextContents(), TREE_ORDER.slice(0, 3));

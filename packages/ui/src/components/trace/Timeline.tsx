@@ -4,6 +4,7 @@ import { criticalPath, type Interval, type SpanNode, type TraceModel } from '../
 import { formatDuration } from '../../model/format';
 import { serviceColor } from '../../model/colors';
 import { SpanDetail } from './SpanDetail';
+import { Minimap } from './Minimap';
 
 const TICKS = 5;
 
@@ -31,6 +32,8 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
   const [blockHeights, setBlockHeights] = useState<ReadonlyMap<string, number>>(() => new Map());
   const [focusId, setFocusId] = useState<string | null>(null);
   const [showCritical, setShowCritical] = useState(false);
+  /** the zoomed window, as fractions of the trace's duration */
+  const [view, setView] = useState<readonly [number, number]>([0, 1]);
   const critical = useMemo(() => (showCritical ? criticalPath(model) : null), [model, showCritical]);
   const rowsRef = useRef<HTMLDivElement>(null);
 
@@ -98,7 +101,8 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
     focusSpan(matchList[next]);
   };
 
-  const total = Math.max(model.duration, 1);
+  const viewStart = model.startTime + view[0] * model.duration;
+  const viewDur = Math.max((view[1] - view[0]) * model.duration, 1);
   return (
     <section className="timeline" data-testid="timeline">
       <div className="timeline-toolbar">
@@ -154,12 +158,13 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
           {visible.length === model.spanCount ? `${model.spanCount} spans` : `${visible.length} of ${model.spanCount} spans shown`}
         </span>
       </div>
+      <Minimap model={model} view={view} onViewChange={setView} />
       <div className="timeline-head">
         <div className="tl-name-col">Service &amp; Operation</div>
         <div className="tl-bar-col tl-ticks">
           {Array.from({ length: TICKS }, (_, i) => (
             <span key={i} className="tl-tick" style={{ left: `${(i / (TICKS - 1)) * 100}%` }}>
-              {formatDuration((model.duration * i) / (TICKS - 1))}
+              {formatDuration(viewStart - model.startTime + (viewDur * i) / (TICKS - 1))}
             </span>
           ))}
         </div>
@@ -170,7 +175,8 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
           <SpanRowBlock
             key={n.spanID}
             node={n}
-            total={total}
+            viewStart={viewStart}
+            viewDur={viewDur}
             model={model}
             isCollapsed={collapsed.has(n.spanID)}
             isExpanded={expanded.has(n.spanID)}
@@ -189,7 +195,9 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
 
 interface RowProps {
   node: SpanNode;
-  total: number;
+  /** the visible time window: start (epoch µs) and length (µs) */
+  viewStart: number;
+  viewDur: number;
   model: TraceModel;
   isCollapsed: boolean;
   isExpanded: boolean;
@@ -203,7 +211,7 @@ interface RowProps {
   onMeasure: (id: string, height: number) => void;
 }
 
-const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isCollapsed, isExpanded, match, critical, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
+const SpanRowBlock = memo(function SpanRowBlock({ node: n, viewStart, viewDur, model, isCollapsed, isExpanded, match, critical, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
   const blockRef = useRef<HTMLDivElement>(null);
   // an open block's height varies with its details: report it so the list can place rows below
   useLayoutEffect(() => {
@@ -216,8 +224,7 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isColla
     return () => ro.disconnect();
   }, [isExpanded, n.spanID, onMeasure]);
   const color = serviceColor(n.serviceName);
-  const left = (n.relStart / total) * 100;
-  const width = Math.max((n.span.duration / total) * 100, 0.2);
+  const [left, width] = placeInView(n.span.startTime, n.span.startTime + n.span.duration, viewStart, viewDur, 0.2);
   // the duration label goes after the bar, or before it when the bar ends near the right edge,
   // or inside the bar's end when the bar is nearly as wide as the trace
   const labelStyle =
@@ -274,26 +281,42 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, total, model, isColla
           {isCollapsed && <span className="muted span-hidden-count">+{n.descendantCount}</span>}
         </div>
         <div className="tl-bar-col span-bar-area">
-          <div className="span-bar" data-testid="span-bar" style={{ left: `${left}%`, width: `${width}%`, background: color }} />
-          {critical?.map(([a, b]) => (
+          {width > 0 && <div className="span-bar" data-testid="span-bar" style={{ left: `${left}%`, width: `${width}%`, background: color }} />}
+          {critical?.map(([a, b]) => {
+            const [l, w] = placeInView(a, b, viewStart, viewDur, 0.1);
+            return w <= 0 ? null : (
             <div
               key={a}
               className="critical-segment"
               data-testid="critical-segment"
               data-start={a - model.startTime}
               data-end={b - model.startTime}
-              style={{ left: `${((a - model.startTime) / total) * 100}%`, width: `${Math.max(((b - a) / total) * 100, 0.1)}%` }}
+              style={{ left: `${l}%`, width: `${w}%` }}
             />
-          ))}
-          <span
-            className="span-bar-label"
-            style={labelStyle}
-          >
-            {formatDuration(n.span.duration)}
-          </span>
+            );
+          })}
+          {width > 0 && (
+            <span className="span-bar-label" style={labelStyle}>
+              {formatDuration(n.span.duration)}
+            </span>
+          )}
         </div>
       </div>
       {isExpanded && <SpanDetail node={n} model={model} onFocusSpan={onFocusSpan} />}
     </div>
   );
 });
+
+/**
+ * Where an interval [a, b] (epoch µs) sits in the visible window, as [left%, width%], clipped to the
+ * window; width 0 when it is outside. `minWidth` keeps very short spans visible.
+ */
+export function placeInView(a: number, b: number, viewStart: number, viewDur: number, minWidth: number): [number, number] {
+  const viewEnd = viewStart + viewDur;
+  if (b < viewStart || a > viewEnd) return [0, 0];
+  const l = Math.max(a, viewStart);
+  const r = Math.min(b, viewEnd);
+  const left = ((l - viewStart) / viewDur) * 100;
+  const width = Math.max(((r - l) / viewDur) * 100, minWidth);
+  return [Math.min(left, 100 - minWidth), width];
+}
