@@ -15,6 +15,8 @@ import {
   encodeJaegerAgentMessage,
   encodeJaegerThriftBatch,
   readJaegerMessageHeader,
+  transcodeThriftMessage,
+  transcodeThriftStruct,
 } from '../src/index.js';
 import { assertSpansMatchExpect, readExpect, readFixture } from './helpers/expect.js';
 
@@ -61,6 +63,34 @@ test('compact → model → binary → model → compact round trip keeps every 
       assert.deepStrictEqual(decodeJaegerThriftBatch(batch, p), fromCompact);
     }
   }
+});
+
+test('schema-less transcoding: Apache compact fixture → binary → compact is byte-exact', () => {
+  for (const f of FILES) {
+    const compact = readFixture(f);
+    const binary = transcodeThriftMessage(compact, 'compact', 'binary');
+    assert.deepEqual([...binary.subarray(0, 4)], [0x80, 0x01, 0x00, 0x04]);
+    // the binary message carries every field jaeger-client sent (all optional Tag fields too)
+    assert.deepStrictEqual(decodeJaegerAgentMessage(binary, 'binary'), decodeJaegerAgentMessage(compact, 'compact'));
+    assert.deepEqual(Buffer.from(transcodeThriftMessage(binary, 'binary', 'compact')), compact);
+    // bare struct: the emitBatch args struct starts right after the compact message header
+    const argsAt = 3 + 1 + 'emitBatch'.length;
+    const args = compact.subarray(argsAt);
+    assert.deepEqual(Buffer.from(transcodeThriftStruct(transcodeThriftStruct(args, 'compact', 'binary'), 'binary', 'compact')), args);
+  }
+  for (let i = 0; i < 50; i++) {
+    const junk = Uint8Array.from({ length: 40 }, () => Math.floor(Math.random() * 256));
+    for (const p of ['binary', 'compact'] as const) {
+      onlyCodecErrors(() => transcodeThriftMessage(junk, p, p === 'binary' ? 'compact' : 'binary'));
+      onlyCodecErrors(() => transcodeThriftStruct(junk, p, p));
+    }
+  }
+  const deep = new CompactWriter();
+  for (let i = 0; i < 100; i++) {
+    deep.structBegin();
+    deep.fieldBegin(ThriftType.STRUCT, 1);
+  }
+  assert.throws(() => transcodeThriftStruct(deep.finish(), 'compact', 'binary'), /nesting deeper than 64/);
 });
 
 test('encoders emit one Batch per resource', () => {
@@ -573,6 +603,8 @@ test('decodes a real jaeger-client@3.19.0 UDP binary datagram', async () => {
     assert.equal(r.events[0].name, 'retry');
     assert.equal(r.events[0].timeUnixNano, BigInt(t0 + 5) * 1_000_000n);
     assert.equal(r.flags & 1, 1);
+    // byte-exact binary (thriftrw) → compact → binary through the schema-less transcoder
+    assert.deepEqual(Buffer.from(transcodeThriftMessage(transcodeThriftMessage(datagram, 'binary', 'compact'), 'compact', 'binary')), datagram);
     // and the same spans survive re-encoding to compact
     const [compact] = encodeJaegerAgentMessage(spans, 'compact');
     assert.deepStrictEqual(decodeJaegerAgentMessage(compact, 'compact'), spans);

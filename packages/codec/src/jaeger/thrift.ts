@@ -595,7 +595,11 @@ export abstract class ThriftWriter extends ByteSink {
   /** Write the STOP field and close the struct. */
   abstract structEnd(): void;
   abstract fieldBegin(type: number, id: number): void;
+  /** List or set header (the container type itself is in the enclosing field header). */
   abstract listBegin(elemType: number, size: number): void;
+  abstract mapBegin(keyType: number, valueType: number, size: number): void;
+  abstract byte(v: number): void;
+  abstract i16(v: number): void;
   abstract bool(v: boolean): void;
   abstract i32(v: number): void;
   /** i64 from its two's complement halves (unsigned 32-bit numbers). */
@@ -701,6 +705,22 @@ export class BinaryWriter extends ThriftWriter {
     this.view.setInt32(this.pos + 1, size);
     this.pos += 5;
   }
+  mapBegin(keyType: number, valueType: number, size: number): void {
+    this.ensure(6);
+    this.buf[this.pos] = keyType;
+    this.buf[this.pos + 1] = valueType;
+    this.view.setInt32(this.pos + 2, size);
+    this.pos += 6;
+  }
+  byte(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v & 0xff;
+  }
+  i16(v: number): void {
+    this.ensure(2);
+    this.view.setInt16(this.pos, v);
+    this.pos += 2;
+  }
   bool(v: boolean): void {
     this.ensure(1);
     this.buf[this.pos++] = v ? 1 : 0;
@@ -804,6 +824,20 @@ export class CompactWriter extends ThriftWriter {
       this.varint32(size);
     }
   }
+  mapBegin(keyType: number, valueType: number, size: number): void {
+    this.varint32(size);
+    if (size > 0) {
+      this.ensure(1);
+      this.buf[this.pos++] = (TTYPE_TO_COMPACT[keyType] << 4) | TTYPE_TO_COMPACT[valueType];
+    }
+  }
+  byte(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v & 0xff;
+  }
+  i16(v: number): void {
+    this.i32(v);
+  }
   bool(v: boolean): void {
     this.ensure(1);
     this.buf[this.pos++] = v ? 1 : 2;
@@ -836,4 +870,101 @@ export function makeWriter(protocol: ThriftProtocol): ThriftWriter {
   if (protocol === 'binary') return new BinaryWriter();
   if (protocol === 'compact') return new CompactWriter();
   throw new CodecError(`thrift: unknown protocol ${JSON.stringify(protocol)} (expected 'binary' or 'compact')`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generic transcoding (any Thrift struct/message, no schema)
+
+function copyValue(r: ThriftReader, w: ThriftWriter, type: number): void {
+  switch (type) {
+    case ThriftType.BOOL:
+      w.bool(r.readBool());
+      return;
+    case ThriftType.BYTE:
+      w.byte(r.readByte());
+      return;
+    case ThriftType.I16:
+      w.i16(r.readI16());
+      return;
+    case ThriftType.I32:
+      w.i32(r.readI32());
+      return;
+    case ThriftType.I64:
+      r.readI64Parts();
+      w.i64Parts(r.hi, r.lo);
+      return;
+    case ThriftType.DOUBLE:
+      w.double(r.readDouble());
+      return;
+    case ThriftType.STRING:
+      w.binary(r.readBinary());
+      return;
+    case ThriftType.STRUCT:
+      r.enter();
+      r.structBegin();
+      w.structBegin();
+      for (;;) {
+        r.readFieldBegin();
+        const ft = r.fieldType;
+        if (ft === ThriftType.STOP) break;
+        if (ft === ThriftType.BOOL) w.fieldBool(r.fieldId, r.readBool());
+        else {
+          w.fieldBegin(ft, r.fieldId);
+          copyValue(r, w, ft);
+        }
+      }
+      r.structEnd();
+      w.structEnd();
+      r.leave();
+      return;
+    case ThriftType.LIST:
+    case ThriftType.SET: {
+      r.enter();
+      const { elemType, size } = r.readListBegin();
+      if (size > 0 && TTYPE_TO_COMPACT[elemType] === undefined) throw new CodecError(`thrift: invalid list element type ${elemType}`);
+      w.listBegin(size > 0 ? elemType : elemType in TTYPE_TO_COMPACT ? elemType : ThriftType.BYTE, size);
+      for (let i = 0; i < size; i++) copyValue(r, w, elemType);
+      r.leave();
+      return;
+    }
+    case ThriftType.MAP: {
+      r.enter();
+      const { keyType, valueType, size } = r.readMapBegin();
+      if (size > 0 && (TTYPE_TO_COMPACT[keyType] === undefined || TTYPE_TO_COMPACT[valueType] === undefined)) {
+        throw new CodecError(`thrift: invalid map key/value types ${keyType}/${valueType}`);
+      }
+      w.mapBegin(keyType, valueType, size);
+      for (let i = 0; i < size; i++) {
+        copyValue(r, w, keyType);
+        copyValue(r, w, valueType);
+      }
+      r.leave();
+      return;
+    }
+    default:
+      throw new CodecError(`thrift: unknown type ${type} at offset ${r.offset}`);
+  }
+}
+
+/**
+ * Re-encode one Thrift struct (e.g. a bare Jaeger Batch) from one protocol to the other, without a
+ * schema: every field is kept, so compact → binary → compact is byte-exact for canonical input.
+ */
+export function transcodeThriftStruct(buf: Uint8Array, from: ThriftProtocol, to: ThriftProtocol): Uint8Array {
+  const r = makeReader(buf, from);
+  const w = makeWriter(to);
+  copyValue(r, w, ThriftType.STRUCT);
+  if (r.remaining !== 0) throw new CodecError(`thrift: ${r.remaining} trailing bytes after struct`);
+  return w.finish();
+}
+
+/** Re-encode a whole Thrift message (header + argument struct), e.g. an agent `emitBatch` datagram. */
+export function transcodeThriftMessage(buf: Uint8Array, from: ThriftProtocol, to: ThriftProtocol): Uint8Array {
+  const r = makeReader(buf, from);
+  const w = makeWriter(to);
+  const h = r.readMessageBegin();
+  w.messageBegin(h.name, h.type, h.seqId);
+  copyValue(r, w, ThriftType.STRUCT);
+  if (r.remaining !== 0) throw new CodecError(`thrift: ${r.remaining} trailing bytes after message`);
+  return w.finish();
 }
