@@ -189,6 +189,13 @@ test('search page lists services, finds the trace, and keeps the search in the U
     assert.equal(await page.getByTestId('service-select').inputValue(), 'driver');
     assert.equal(await page.getByTestId('tags-input').inputValue(), 'db.system=mysql');
 
+    // an error from the API is shown plainly
+    await page.goto(base + '/search?service=frontend&lookback=' + encodeURIComponent('<b>soon</b>') + '&limit=20');
+    const apiError = page.getByTestId('error');
+    await apiError.waitFor();
+    assert.match((await apiError.textContent()) ?? '', /Search failed.*400/s);
+    assert.equal(await apiError.locator('b').count(), 0);
+
     // invalid logfmt is reported, not sent
     await page.getByTestId('tags-input').fill('novalue');
     await page.getByTestId('search-submit').click();
