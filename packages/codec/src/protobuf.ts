@@ -710,7 +710,11 @@ export class ProtoWriter {
     this.ensure(n);
     const buf = this.buf;
     let pos = this.pos;
-    for (let i = 0; i < n; i++) buf[pos++] = (hexNibble(h.charCodeAt(2 * i)) << 4) | hexNibble(h.charCodeAt(2 * i + 1));
+    for (let i = 0; i < 2 * n; i += 2) {
+      const a = h.charCodeAt(i);
+      const b = h.charCodeAt(i + 1);
+      buf[pos++] = ((a < 128 ? NIBBLE[a] : 0) << 4) | (b < 128 ? NIBBLE[b] : 0);
+    }
     this.pos = pos;
   }
 
@@ -839,12 +843,10 @@ export class ProtoWriter {
   }
 }
 
-function hexNibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return 0;
-}
+/** Hex digit value by char code (0 for anything that is not a hex digit). */
+const NIBBLE = new Uint8Array(128);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = NIBBLE[65 + i] = 10 + i;
 
 /** Bytes a varint of the non-negative integer `v` (≤ 2^53) takes. */
 export function varintSize(v: number): number {
