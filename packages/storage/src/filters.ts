@@ -270,6 +270,10 @@ export function checkSpans(spans: readonly Span[]): void {
       throw new StoreArgumentError(`span ${s.spanId} (trace ${s.traceId}) has no resource/service name`);
     }
     if (typeof s.name !== 'string') throw new StoreArgumentError(`span ${s.spanId} (trace ${s.traceId}) has no name`);
+    if (!KINDS.has(s.kind)) throw new StoreArgumentError(`span ${s.spanId} (trace ${s.traceId}) has an invalid kind ${JSON.stringify(s.kind)} (expected 0-5)`);
+    if (!s.status || (s.status.code !== 0 && s.status.code !== 1 && s.status.code !== 2)) {
+      throw new StoreArgumentError(`span ${s.spanId} (trace ${s.traceId}) has an invalid status code ${JSON.stringify(s.status?.code)} (expected 0-2)`);
+    }
     if (!Array.isArray(s.attributes) || !Array.isArray(s.events) || !Array.isArray(s.links)) {
       throw new StoreArgumentError(`span ${s.spanId} (trace ${s.traceId}): attributes, events and links must be arrays`);
     }

@@ -280,6 +280,8 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
         await rejectsWith(store.writeSpans('nope' as unknown as Span[]), StoreArgumentError, 'not an array');
         await rejectsWith(store.writeSpans([{ spanId: 'x' } as unknown as Span]), StoreArgumentError, 'no trace id');
         await rejectsWith(store.writeSpans([null as unknown as Span]), StoreArgumentError, 'null span');
+        await rejectsWith(store.writeSpans([good, { ...span({ trace: t }), kind: 300 } as unknown as Span]), StoreArgumentError, 'bad kind');
+        await rejectsWith(store.writeSpans([good, { ...span({ trace: t }), status: { code: -1, message: '' } } as unknown as Span]), StoreArgumentError, 'bad status');
         assert.deepEqual(await store.getTrace(t), []);
       });
 

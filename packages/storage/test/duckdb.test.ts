@@ -139,6 +139,24 @@ describe('DuckDBStore', () => {
     }
   });
 
+  it('a malformed batch fails alone: concurrent good batches in the same group commit are stored', async () => {
+    const s = await DuckDBStore.open({ dataDir: freshDir() });
+    try {
+      const [g1, g2] = [tid(), tid()];
+      const bad = { ...span({ trace: tid() }), kind: 300 } as unknown as ReturnType<typeof span>;
+      const results = await Promise.allSettled([
+        s.writeSpans([span({ trace: g1 })]),
+        s.writeSpans([bad]),
+        s.writeSpans([span({ trace: g2 })]),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.equal((results[1] as PromiseRejectedResult).reason.name, 'StoreArgumentError');
+      assert.equal((await s.getTraces([g1, g2])).size, 2);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses a file of an unknown on-disk format version, saying so', async () => {
     const dir = freshDir();
     const s = await DuckDBStore.open({ dataDir: dir });
