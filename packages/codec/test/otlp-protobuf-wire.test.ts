@@ -232,3 +232,36 @@ test('stringInterned returns equal strings for equal bytes, and shares them', ()
   const r2 = new ProtoReader(w2.finish());
   for (const s of many) assert.equal(r2.stringInterned(), s);
 });
+
+test('hex writer, packed varints, safe 64-bit readers, reader windows', () => {
+  const w = new ProtoWriter();
+  w.hex('ABcd09');
+  w.hex('zz');
+  w.tag(3, WireType.LEN);
+  const m = w.pos;
+  w.varint(0); // placeholder length, patched below
+  const bodyStart = w.pos;
+  for (const v of [1, 300, 70000]) w.varint(v);
+  w.buf[m] = w.pos - bodyStart;
+  w.fixed64(2n ** 53n + 1n);
+  w.fixed64(12345);
+  w.int64(2n ** 63n);
+  const r = new ProtoReader(w.finish());
+  assert.deepEqual([...r.bytes()], [0xab, 0xcd, 0x09]);
+  assert.deepEqual([...r.bytes()], [0]);
+  const got: number[] = [];
+  r.packedUint32(r.tag(), (v) => got.push(v));
+  assert.deepEqual(got, [1, 300, 70000]);
+  assert.equal(r.fixed64Safe(), 2n ** 53n + 1n);
+  assert.equal(r.fixed64Safe(), 12345);
+  assert.equal(r.uint64Safe(), 2n ** 63n);
+  assert.equal(r.more(), false);
+  assert.throws(() => new ProtoReader(new Uint8Array(2), 1, 5), CodecError);
+  assert.throws(() => new ProtoReader([1, 2] as unknown as Uint8Array), CodecError);
+  // a window: reading stops at its end
+  const win = new ProtoReader(Uint8Array.from([0x08, 0x01, 0x08, 0x02]), 0, 2);
+  win.tag();
+  assert.equal(win.uint32(), 1);
+  assert.equal(win.more(), false);
+  assert.throws(() => win.tag(), /truncated varint at offset 2/);
+});
