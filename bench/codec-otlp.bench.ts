@@ -76,25 +76,22 @@ function makeSpans(): ReadableSpan[] {
   return out;
 }
 
-function measure(fn: () => unknown): number {
-  for (let w = 0; w < 50; w++) fn(); // warm-up (JIT)
-  const samples: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    // CPU time of this process (user + system), not wall time: the machine is shared, and the
-    // number we want is spans per second of one core.
-    let n = 0;
-    const c0 = process.cpuUsage();
-    const until = process.hrtime.bigint() + BigInt(MS) * 1_000_000n;
-    while (process.hrtime.bigint() < until) {
-      for (let k = 0; k < 10; k++) fn();
-      n += 10;
-    }
-    const c = process.cpuUsage(c0);
-    samples.push((n * SPANS) / ((c.user + c.system) / 1e6));
+/** One sample: spans per CPU-second of `fn` over about MS milliseconds. */
+function sample(fn: () => unknown): number {
+  // CPU time of this process (user + system), not wall time: the machine is shared, and the
+  // number we want is spans per second of one core.
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const until = process.hrtime.bigint() + BigInt(MS) * 1_000_000n;
+  while (process.hrtime.bigint() < until) {
+    for (let k = 0; k < 10; k++) fn();
+    n += 10;
   }
-  samples.sort((a, b) => a - b);
-  return samples[samples.length >> 1];
+  const c = process.cpuUsage(c0);
+  return (n * SPANS) / ((c.user + c.system) / 1e6);
 }
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US').padStart(11)} spans/cpu-s`;
 
@@ -108,24 +105,28 @@ const protoPath = fileURLToPath(new URL('../packages/codec/test/helpers/otlp-tra
 const Request = protobuf.parse(readFileSync(protoPath, 'utf8')).root.lookupType('otlp.ExportTraceServiceRequest');
 const pbjsMessage = Request.decode(bytes);
 
-console.log(`OTLP request: ${SPANS} spans, ${bytes.length} bytes protobuf, ${jsonText.length} bytes JSON; ${RUNS} runs × ${MS} ms, median`);
+console.log(`OTLP request: ${SPANS} spans, ${bytes.length} bytes protobuf, ${jsonText.length} bytes JSON; ${RUNS} interleaved runs × ${MS} ms each, median`);
 console.log(`node ${process.version}, ${process.arch}`);
-const rows: Array<[string, number]> = [];
-const run = (name: string, fn: () => unknown): number => {
-  const v = measure(fn);
-  rows.push([name, v]);
+const cases: Array<[string, () => unknown]> = [
+  ['decode protobuf: ariadne (→ model)', () => decodeOtlpProtobuf(bytes)],
+  ['decode protobuf: protobufjs 7 (→ messages only)', () => Request.decode(bytes)],
+  ['encode protobuf: ariadne (model →)', () => encodeOtlpProtobuf(model)],
+  ['encode protobuf: otlp-transformer (ReadableSpan →)', () => ProtobufTraceSerializer.serializeRequest(readable)],
+  ['encode protobuf: protobufjs 7 (message →)', () => Request.encode(pbjsMessage).finish()],
+  ['decode JSON: ariadne (text → model)', () => decodeOtlpJson(jsonText)],
+  ['decode JSON: JSON.parse alone', () => JSON.parse(jsonText)],
+  ['encode JSON: ariadne (model → text)', () => JSON.stringify(encodeOtlpJson(model))],
+];
+for (const [, fn] of cases) for (let w = 0; w < 50; w++) fn(); // warm-up (JIT)
+const samples = cases.map((): number[] => []);
+// Interleaved (every case once per round), so load changes on the shared machine hit all alike.
+for (let r = 0; r < RUNS; r++) cases.forEach(([, fn], i) => samples[i].push(sample(fn)));
+const result = cases.map(([name], i) => {
+  const v = median(samples[i]);
   console.log(`${name.padEnd(52)} ${fmt(v)}`);
   return v;
-};
-
-const dOurs = run('decode protobuf: ariadne (→ model)', () => decodeOtlpProtobuf(bytes));
-const dPbjs = run('decode protobuf: protobufjs 7 (→ messages only)', () => Request.decode(bytes));
-const eOurs = run('encode protobuf: ariadne (model →)', () => encodeOtlpProtobuf(model));
-const eOtel = run('encode protobuf: otlp-transformer (ReadableSpan →)', () => ProtobufTraceSerializer.serializeRequest(readable));
-const ePbjs = run('encode protobuf: protobufjs 7 (message →)', () => Request.encode(pbjsMessage).finish());
-const jOurs = run('decode JSON: ariadne (text → model)', () => decodeOtlpJson(jsonText));
-const jParse = run('decode JSON: JSON.parse alone', () => JSON.parse(jsonText));
-run('encode JSON: ariadne (model → text)', () => JSON.stringify(encodeOtlpJson(model)));
+});
+const [dOurs, dPbjs, eOurs, eOtel, ePbjs, jOurs, jParse] = result;
 
 console.log('');
 console.log(`decode ratio ariadne / protobufjs:          ${(dOurs / dPbjs).toFixed(2)}x`);
