@@ -52,6 +52,17 @@ const SPANS: Span[] = [
   makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'HTTP GET /dispatch', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend, attributes: [attr('http.method', 'GET'), attr('http.status_code', 200), attr('big.id', 12345678901234567890n)] }),
   makeSpan({ traceId: TRACE_ID, spanId: sid(2), parentSpanId: sid(1), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at(10), endTimeUnixNano: at(40), resource: customer, attributes: [attr('db.statement', 'SELECT * FROM customer WHERE id = 7')] }),
 ];
+// A second, similar trace from 25 hours ago (outside the searches' lookbacks and the dependencies
+// window): two SQL SELECTs, no redis call. Used to compare.
+const TRACE2_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+const at2 = (ms: number) => at(ms) - 25n * 3_600_000n * MS;
+const SPANS2: Span[] = [
+  makeSpan({ traceId: TRACE2_ID, spanId: sid(0x21), name: 'HTTP GET /dispatch', kind: SpanKind.SERVER, startTimeUnixNano: at2(0), endTimeUnixNano: at2(80), resource: frontend }),
+  makeSpan({ traceId: TRACE2_ID, spanId: sid(0x22), parentSpanId: sid(0x21), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at2(5), endTimeUnixNano: at2(20), resource: customer }),
+  makeSpan({ traceId: TRACE2_ID, spanId: sid(0x23), parentSpanId: sid(0x21), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at2(25), endTimeUnixNano: at2(40), resource: customer }),
+  makeSpan({ traceId: TRACE2_ID, spanId: sid(0x24), parentSpanId: sid(0x21), name: 'FindNearest', kind: SpanKind.SERVER, startTimeUnixNano: at2(45), endTimeUnixNano: at2(75), resource: driver }),
+];
+
 // A large trace: 10,000 spans, four children per parent, five services.
 const BIG_TRACE_ID = '00000000000000000000000000b16b16';
 const BIG_N = 10_000;
@@ -77,6 +88,7 @@ async function startServer(): Promise<Server> {
   const store = new MemoryStore();
   await store.writeSpans(SPANS);
   await store.writeSpans(BIG_SPANS);
+  await store.writeSpans(SPANS2);
   const handler = createQueryHandler({ store, uiDir });
   const server = createServer((req, res) => {
     if (req.url?.startsWith('/api/')) apiRequests.push(req.url);
@@ -351,6 +363,43 @@ test('find trace by id: a known id opens the trace, an unknown id shows the API 
     assert.equal(await page.locator('html').getAttribute('data-theme'), 'light');
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(dialogs, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('compare: tick two results, see which service/operation paths differ', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/search?service=frontend&lookback=2d&limit=20');
+    await until(async () => (await page.getByTestId('trace-result').count()) === 2);
+    assert.equal(await page.getByTestId('compare-button').isDisabled(), true);
+    const ids = await page.getByTestId('trace-result').evaluateAll((els) => els.map((e) => e.getAttribute('data-trace-id')));
+    assert.deepEqual(ids, [TRACE_ID, TRACE2_ID], 'most recent first');
+    await page.getByTestId('result-select').nth(0).check();
+    await page.getByTestId('result-select').nth(1).check();
+    await page.getByTestId('compare-button').click();
+    await page.waitForURL(`**/trace/${TRACE_ID}...${TRACE2_ID}`);
+    await page.getByTestId('compare-page').waitFor();
+    const rows = page.getByTestId('compare-row');
+    const table = await rows.evaluateAll((els) =>
+      els.map((e) => [
+        e.querySelector('[data-testid=compare-operation]')?.textContent,
+        e.querySelector('[data-testid=compare-count-a]')?.textContent,
+        e.querySelector('[data-testid=compare-count-b]')?.textContent,
+        e.getAttribute('data-status'),
+      ]),
+    );
+    assert.deepEqual(table, [
+      ['HTTP GET /dispatch', '1', '1', 'same'],
+      ['SQL SELECT', '1', '2', 'changed'],
+      ['FindNearest', '1', '1', 'same'],
+      ['redis GET driver:42', '1', '0', 'removed'],
+    ]);
+    assert.match((await page.getByTestId('compare-card-b').textContent()) ?? '', /frontend: HTTP GET \/dispatch.*80ms.*4 spans/);
+    await page.screenshot({ path: join(artifacts, 'ui-compare.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
   } finally {
     await page.close();
   }

@@ -2,6 +2,7 @@ import { matchRoute, useLocation } from './router';
 import { TopNav } from './components/TopNav';
 import { SearchPage } from './components/search/SearchPage';
 import { TracePage } from './components/trace/TracePage';
+import { ComparePage } from './components/compare/ComparePage';
 import { DependenciesPage } from './components/dependencies/DependenciesPage';
 import { ErrorMessage } from './components/common/States';
 
@@ -14,6 +15,7 @@ export function App() {
       <main className="app-main">
         {route.name === 'search' && <SearchPage query={loc.query} />}
         {route.name === 'trace' && <TracePage key={route.traceId} traceId={route.traceId} initialFind={loc.query.get('uiFind') ?? ''} />}
+        {route.name === 'compare' && <ComparePage key={`${route.a}...${route.b}`} a={route.a} b={route.b} />}
         {route.name === 'dependencies' && <DependenciesPage query={loc.query} />}
         {route.name === 'notFound' && <ErrorMessage title="Page not found" error={`No page at ${route.path}`} />}
       </main>

@@ -50,12 +50,15 @@ export type Route =
   | { name: 'search' }
   | { name: 'trace'; traceId: string }
   | { name: 'dependencies' }
+  | { name: 'compare'; a: string; b: string }
   | { name: 'notFound'; path: string };
 
 export function matchRoute(pathname: string): Route {
   const p = pathname.replace(/\/+$/, '') || '/';
   if (p === '/' || p === '/search') return { name: 'search' };
   if (p === '/dependencies') return { name: 'dependencies' };
+  const c = /^\/trace\/([^/]+?)\.\.\.([^/]+)$/.exec(p);
+  if (c) return { name: 'compare', a: decodeURIComponent(c[1]), b: decodeURIComponent(c[2]) };
   const m = /^\/trace\/([^/]+)$/.exec(p);
   if (m) return { name: 'trace', traceId: decodeURIComponent(m[1]) };
   return { name: 'notFound', path: pathname };
@@ -63,6 +66,10 @@ export function matchRoute(pathname: string): Route {
 
 export function tracePath(traceId: string): string {
   return `/trace/${encodeURIComponent(traceId)}`;
+}
+
+export function comparePath(a: string, b: string): string {
+  return `/trace/${encodeURIComponent(a)}...${encodeURIComponent(b)}`;
 }
 
 /** An anchor that navigates in-app on a plain left click and behaves normally otherwise. */

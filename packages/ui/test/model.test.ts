@@ -166,3 +166,25 @@ test('critical path: last-finishing children back from the end, self time in bet
   const deep = criticalPath(buildTraceModel({ traceID: 't1', spans: chain, processes: {} }));
   assert.equal(deep.size, 20_000);
 });
+
+test('compare: spans merged by service/operation path, counted per side', async () => {
+  const { compareTraces } = await import('../src/model/compare.ts');
+  const procs = { p1: { serviceName: 'front', tags: [] }, p2: { serviceName: 'back', tags: [] } };
+  const a = buildTraceModel({ traceID: 't1', spans: [span('a', '', 0, 100), span('b', 'a', 10, 10), span('c', 'a', 30, 10, { operationName: 'opx' })], processes: procs });
+  const b = buildTraceModel({
+    traceID: 't1',
+    spans: [span('a', '', 0, 100), span('b', 'a', 10, 10), span('b2', 'a', 20, 10, { operationName: 'opb' }), span('d', 'b', 12, 2, { operationName: 'opd' })],
+    processes: procs,
+  });
+  const diff = compareTraces(a, b);
+  assert.deepEqual(
+    diff.rows.map((r) => [r.service, r.operation, r.depth, r.countA, r.countB, r.status]),
+    [
+      ['front', 'opa', 0, 1, 1, 'same'],
+      ['back', 'opb', 1, 1, 2, 'changed'],
+      ['back', 'opd', 2, 0, 1, 'added'],
+      ['back', 'opx', 1, 1, 0, 'removed'],
+    ],
+  );
+  assert.deepEqual(diff.counts, { same: 1, changed: 1, added: 1, removed: 1 });
+});

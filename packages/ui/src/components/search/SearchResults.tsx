@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { JaegerTrace } from '../../model/jaeger';
 import { buildTraceModel, type TraceModel } from '../../model/trace';
 import { formatAgo, formatDuration, formatTimestamp } from '../../model/format';
-import { Link, tracePath } from '../../router';
+import { comparePath, Link, navigate, tracePath } from '../../router';
 import { ServiceBadge } from '../common/ServiceBadge';
 import { ResultsScatter } from './ResultsScatter';
 
@@ -17,6 +17,8 @@ type SortKey = keyof typeof SORTS;
 
 export function SearchResults({ traces }: { traces: JaegerTrace[] }) {
   const [sort, setSort] = useState<SortKey>('recent');
+  const [selected, setSelected] = useState<string[]>([]);
+  const toggleSelected = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id].slice(-2)));
   const models = useMemo(() => traces.map(buildTraceModel), [traces]);
   const sorted = useMemo(() => [...models].sort(SORTS[sort].cmp), [models, sort]);
   const maxDuration = Math.max(1, ...models.map((m) => m.duration));
@@ -27,6 +29,16 @@ export function SearchResults({ traces }: { traces: JaegerTrace[] }) {
         <span data-testid="results-count">
           {models.length} trace{models.length === 1 ? '' : 's'}
         </span>
+        <button
+          type="button"
+          className="results-compare"
+          data-testid="compare-button"
+          disabled={selected.length !== 2}
+          title="Tick two traces to compare them"
+          onClick={() => navigate(comparePath(selected[0], selected[1]))}
+        >
+          Compare {selected.length}/2
+        </button>
         <label className="results-sort">
           Sort:{' '}
           <select data-testid="results-sort" value={sort} onChange={(e) => setSort(e.target.value as SortKey)}>
@@ -40,7 +52,15 @@ export function SearchResults({ traces }: { traces: JaegerTrace[] }) {
       </div>
       <ol className="results-list">
         {sorted.map((m) => (
-          <li key={m.traceID}>
+          <li key={m.traceID} className="result-row">
+            <input
+              type="checkbox"
+              className="result-select"
+              data-testid="result-select"
+              aria-label={`Select trace ${m.traceID} to compare`}
+              checked={selected.includes(m.traceID)}
+              onChange={() => toggleSelected(m.traceID)}
+            />
             <ResultItem model={m} maxDuration={maxDuration} />
           </li>
         ))}
