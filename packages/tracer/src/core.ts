@@ -113,7 +113,7 @@ export class TracerCore {
     const span = new RecordingSpan(this, scope, traceId, spanId, parent, name, kind, startTime, sampled, parent?.traceState, debug);
     if (attributes !== undefined) span.setAttributes(attributes);
     if (!parent) {
-      if (samplerTags) for (let i = 0; i < samplerTags.length; i++) span.putSharedAttribute(samplerTags[i]);
+      if (samplerTags !== undefined) span.sharedAttributes = samplerTags;
       if (debugId !== undefined) span.putAttribute(JAEGER_DEBUG_ID_TAG, { type: 'string', value: debugId });
     }
     if (links !== undefined) span.addLinks(links);

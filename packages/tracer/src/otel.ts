@@ -12,7 +12,7 @@ import type {
   TracerOptions,
   TracerProvider,
 } from '@opentelemetry/api';
-import { context as apiContext, propagation as apiPropagation, trace as apiTrace } from '@opentelemetry/api';
+import { context as apiContext, propagation as apiPropagation, ROOT_CONTEXT, trace as apiTrace } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@ariadne/model';
 import { AsyncLocalStorageContextManager } from './context-manager.js';
 import type { TracerCore } from './core.js';
@@ -31,9 +31,15 @@ export class AriadneOtelTracer implements ApiTracer {
     private readonly cm?: ContextManager,
   ) {}
 
+  private apiGlobal: ApiGlobal = undefined;
+
   private activeContext(): Context {
     const cm = this.cm;
-    if (cm !== undefined && ((globalThis as Record<symbol, unknown>)[API_GLOBAL] as ApiGlobal)?.context === cm) return cm.active();
+    if (cm !== undefined) {
+      // the API's registry object lives as long as the process; only its entries change
+      const g = this.apiGlobal ?? (this.apiGlobal = (globalThis as Record<symbol, unknown>)[API_GLOBAL] as ApiGlobal);
+      if (g !== undefined && g.context === cm) return cm.active();
+    }
     return apiContext.active();
   }
 
@@ -41,14 +47,14 @@ export class AriadneOtelTracer implements ApiTracer {
     const c = ctx ?? this.activeContext();
     let parent: AriadneSpanContext | undefined;
     let debugId: string | undefined;
-    if (!options || !options.root) {
+    if (c !== ROOT_CONTEXT && (!options || !options.root)) {
       const ps = apiTrace.getSpan(c);
       if (ps !== undefined) {
         const sc = ps.spanContext() as AriadneSpanContext;
         if (isUsableParent(sc)) parent = sc;
       }
     }
-    if (parent === undefined) {
+    if (parent === undefined && c !== ROOT_CONTEXT) {
       const d = c.getValue(JAEGER_DEBUG_ID_KEY);
       if (typeof d === 'string') debugId = d;
     }

@@ -52,6 +52,9 @@ function truncate(s: string, max: number): string {
   return s.length > max ? s.slice(0, max) : s;
 }
 
+const TRUE_VALUE: AttributeValue = Object.freeze({ type: 'bool', value: true }) as AttributeValue;
+const FALSE_VALUE: AttributeValue = Object.freeze({ type: 'bool', value: false }) as AttributeValue;
+
 /**
  * An OTel attribute value → model value; undefined for values OTel does not accept (null,
  * undefined, objects, mixed arrays).
@@ -63,7 +66,7 @@ export function otelValue(v: unknown, maxLen: number): AttributeValue | undefine
     case 'number':
       return Number.isInteger(v) ? { type: 'int', value: v } : { type: 'double', value: v };
     case 'boolean':
-      return { type: 'bool', value: v };
+      return v ? TRUE_VALUE : FALSE_VALUE;
     case 'bigint':
       return { type: 'int', value: v };
     case 'object': {
@@ -173,8 +176,18 @@ export class RecordingSpan implements ApiSpan {
 
   setAttribute(key: string, value: SpanAttributeValue | unknown): this {
     if (this.ended || typeof key !== 'string' || key.length === 0) return this;
-    const v = otelValue(value, this.core.limits.attributeValueLength);
-    if (v !== undefined) this.putAttribute(key, v);
+    const limits = this.core.limits;
+    const v = otelValue(value, limits.attributeValueLength);
+    if (v === undefined) return this;
+    const attrs = this.attributes;
+    for (let i = 0; i < attrs.length; i++) {
+      if (attrs[i].key === key) {
+        attrs[i] = { key, value: v };
+        return this;
+      }
+    }
+    if (attrs.length >= limits.attributeCount) this.droppedAttributesCount++;
+    else attrs.push({ key, value: v });
     return this;
   }
 
@@ -192,12 +205,21 @@ export class RecordingSpan implements ApiSpan {
     else attrs.push({ key, value: v });
   }
 
-  /** Adds an immutable attribute object shared between spans (sampler tags); no copy. */
-  putSharedAttribute(a: Attribute): void {
+  /**
+   * Immutable attribute objects shared between spans (the sampler's tags), added when the span
+   * ends unless the span set the same keys itself (so they do not slow every setAttribute scan).
+   */
+  sharedAttributes: readonly Attribute[] | undefined = undefined;
+
+  private appendShared(shared: readonly Attribute[]): void {
+    // The model keeps duplicate keys as they come, so no scan: a span that set `sampler.type`
+    // itself (unheard of) would carry both.
     const attrs = this.attributes;
-    for (let i = 0; i < attrs.length; i++) if (attrs[i].key === a.key) return;
-    if (attrs.length >= this.core.limits.attributeCount) this.droppedAttributesCount++;
-    else attrs.push(a);
+    const limit = this.core.limits.attributeCount;
+    for (let j = 0; j < shared.length; j++) {
+      if (attrs.length >= limit) this.droppedAttributesCount++;
+      else attrs.push(shared[j]);
+    }
   }
 
   setAttributes(attributes: SpanAttributes): this {
@@ -307,6 +329,7 @@ export class RecordingSpan implements ApiSpan {
     let end = endTime === undefined ? nowNanos() : toNanos(endTime);
     if (end < this.startTimeUnixNano) end = this.startTimeUnixNano;
     this.endTimeUnixNano = end;
+    if (this.sharedAttributes !== undefined) this.appendShared(this.sharedAttributes);
     this.core.onEnd(this);
   }
 

@@ -5,14 +5,15 @@
 import type { HrTime, TimeInput } from '@opentelemetry/api';
 
 const anchorPerfMs = performance.now();
-const anchorHr = process.hrtime.bigint();
+const hrtimeBigint = process.hrtime.bigint; // cached: saves two property lookups per read
+const anchorHr = hrtimeBigint();
 const anchorEpochMs = Date.now();
 const anchorNs = BigInt(anchorEpochMs) * 1_000_000n;
 const hrOffset = anchorNs - anchorHr;
 
 /** Now, in unix nanoseconds (wall clock at load time + the monotonic clock since). */
 export function nowNanos(): bigint {
-  return process.hrtime.bigint() + hrOffset;
+  return hrtimeBigint() + hrOffset;
 }
 
 /** Epoch milliseconds (possibly fractional) → unix nanoseconds. */
