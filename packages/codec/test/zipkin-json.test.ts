@@ -253,7 +253,7 @@ test('zipkin v1: shared client+server span splits into CLIENT and shared SERVER 
   assert.equal(s.resource.serviceName, 'backend');
   assert.equal(s.startTimeUnixNano, 1_100_000n);
   assert.equal(s.endTimeUnixNano, 1_300_000n);
-  assert.deepEqual(attrs(s), { 'db.rows': '3', 'peer.service': 'frontend', 'net.peer.ip': '10.0.0.1', 'net.peer.port': 8080, 'zipkin.shared': true });
+  assert.deepEqual(attrs(s), { 'db.rows': '3', 'peer.service': 'frontend', 'net.peer.ip': '10.0.0.1', 'net.peer.port': 8080, 'zipkin.shared': true, 'zipkin.debug': true });
   assert.deepEqual(s.events.map((e) => [e.name, e.timeUnixNano]), [['cache.miss', 1_200_000n]]);
   assert.equal(c.events.length, 0);
 });
@@ -278,6 +278,65 @@ test('zipkin v1: local span (lc), lone server span, producer', () => {
   assert.equal(spans[1].traceId, '0000000000000000000000000000000a');
   assert.throws(() => decodeZipkinV1Json([{ traceId: 'a', id: 'b', binaryAnnotations: [{ value: 'x' }] }]), /binaryAnnotations\[0\]\.key: missing/);
   assert.throws(() => decodeZipkinV1Json([{ traceId: 'a', id: 'b', annotations: [{ timestamp: 1 }] }]), /annotations\[0\]\.value: missing/);
+});
+
+test('zipkin v1: loopback, incomplete RPCs, inferred start, address-only and messaging spans (V1SpanConverter rules)', () => {
+  const a = { serviceName: 'a' };
+  const b = { serviceName: 'b' };
+  const kinds = (spans: Span[]) =>
+    spans.map((s) => ({
+      svc: s.resource.serviceName,
+      kind: s.kind,
+      start: Number(s.startTimeUnixNano / 1000n),
+      dur: Number((s.endTimeUnixNano - s.startTimeUnixNano) / 1000n),
+      events: s.events.map((e) => e.name),
+      shared: findAttribute(s.attributes, 'zipkin.shared') !== undefined,
+      peer: (findAttribute(s.attributes, 'peer.service') as { value?: string } | undefined)?.value,
+    }));
+  const base = { traceId: '1', id: '2' };
+  // loopback: cs and sr from the same service are forked into client + shared server
+  assert.deepEqual(
+    kinds(decodeZipkinV1Json([{ ...base, annotations: [
+      { timestamp: 10, value: 'cs', endpoint: a }, { timestamp: 11, value: 'sr', endpoint: a },
+      { timestamp: 19, value: 'ss', endpoint: a }, { timestamp: 20, value: 'cr', endpoint: a }] }])),
+    [
+      { svc: 'a', kind: SpanKind.CLIENT, start: 10, dur: 10, events: [], shared: false, peer: undefined },
+      { svc: 'a', kind: SpanKind.SERVER, start: 11, dur: 8, events: [], shared: true, peer: undefined },
+    ],
+  );
+  // incomplete client RPC: starts at cs, cr is kept as an annotation when the span is incomplete
+  assert.deepEqual(kinds(decodeZipkinV1Json([{ ...base, annotations: [{ timestamp: 10, value: 'cs', endpoint: a }] }])), [
+    { svc: 'a', kind: SpanKind.CLIENT, start: 10, dur: 0, events: [], shared: false, peer: undefined },
+  ]);
+  // the missing cs is inferred from timestamp + duration == cr
+  assert.deepEqual(
+    kinds(decodeZipkinV1Json([{ ...base, timestamp: 100, duration: 50, annotations: [{ timestamp: 150, value: 'cr', endpoint: a }] }])),
+    [{ svc: 'a', kind: SpanKind.CLIENT, start: 100, dur: 50, events: [], shared: false, peer: undefined }],
+  );
+  // a server side without the v1 timestamp is shared; with it, it is not
+  assert.equal(kinds(decodeZipkinV1Json([{ ...base, annotations: [{ timestamp: 5, value: 'sr', endpoint: b }, { timestamp: 9, value: 'ss', endpoint: b }] }]))[0].shared, true);
+  assert.equal(kinds(decodeZipkinV1Json([{ ...base, timestamp: 5, duration: 4, annotations: [{ timestamp: 5, value: 'sr', endpoint: b }, { timestamp: 9, value: 'ss', endpoint: b }] }]))[0].shared, false);
+  // address annotations only: ca alone makes a SERVER span, sa alone just a remote endpoint
+  assert.deepEqual(kinds(decodeZipkinV1Json([{ ...base, binaryAnnotations: [{ key: 'ca', value: true, endpoint: b }] }]))[0].kind, SpanKind.SERVER);
+  assert.deepEqual(kinds(decodeZipkinV1Json([{ ...base, binaryAnnotations: [{ key: 'sa', value: true, endpoint: b }] }]))[0], {
+    svc: '', kind: SpanKind.INTERNAL, start: 0, dur: 0, events: [], shared: false, peer: 'b',
+  });
+  // an empty "lc" marker is not a tag; a core annotation without endpoint is a plain annotation
+  const [l] = decodeZipkinV1Json([{ ...base, annotations: [{ timestamp: 3, value: 'cs' }], binaryAnnotations: [{ key: 'lc', value: '', endpoint: a }] }]);
+  assert.deepEqual(l.attributes, []);
+  assert.deepEqual(l.events.map((e) => e.name), ['cs']);
+  assert.equal(l.resource.serviceName, 'a');
+  // ms + mr in one span: producer + shared consumer, both with the broker as remote
+  assert.deepEqual(
+    kinds(decodeZipkinV1Json([{ ...base, annotations: [
+      { timestamp: 1, value: 'ms', endpoint: a }, { timestamp: 2, value: 'ws', endpoint: a },
+      { timestamp: 5, value: 'wr', endpoint: b }, { timestamp: 7, value: 'mr', endpoint: b }],
+      binaryAnnotations: [{ key: 'ma', value: true, type: 'BOOL', endpoint: { serviceName: 'kafka' } }] }])),
+    [
+      { svc: 'a', kind: SpanKind.PRODUCER, start: 1, dur: 1, events: [], shared: false, peer: 'kafka' },
+      { svc: 'b', kind: SpanKind.CONSUMER, start: 5, dur: 2, events: [], shared: true, peer: 'kafka' },
+    ],
+  );
 });
 
 // ------------------------------------------------------------------ property

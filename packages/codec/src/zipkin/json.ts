@@ -176,34 +176,17 @@ interface V1BinaryAnnotation {
   isAddress: boolean;
 }
 
-const CORE = new Set(['cs', 'cr', 'sr', 'ss', 'ms', 'mr']);
+const sameService = (a: ZipkinEndpoint | undefined, b: ZipkinEndpoint | undefined): boolean =>
+  (a?.serviceName?.toLowerCase() ?? '') === (b?.serviceName?.toLowerCase() ?? '');
 
-/**
- * Convert one v1 span to v2 spans the way Zipkin's V1SpanConverter does:
- * - cs/cr → a CLIENT span (local endpoint = cs/cr endpoint), sr/ss → a SERVER span; a v1 span with
- *   both is split in two, the server half marked `shared` (it shares the client's span id);
- *   ms → PRODUCER, mr → CONSUMER; none of these → a local span (endpoint of the `lc` binary
- *   annotation or of the first annotation).
- * - The client half takes the v1 span's timestamp/duration (else cs, cr−cs); a lone server half
- *   the v1 timestamp/duration (else sr, ss−sr); a shared server half sr and ss−sr.
- * - Other annotations become annotations of the half whose service matches their endpoint.
- * - Binary annotations `ca`/`sa`/`ma` (address, BOOL) become the remote endpoint of the server /
- *   client / messaging half; all others become string tags (non-string values as their text:
- *   numbers and booleans, BYTES as the base64 text sent).
- */
-function v1ToV2(v: unknown, i: number): ZipkinSpan[] {
+/** Validate one v1 span's fields. */
+function readV1(v: unknown, i: number) {
   const where = `zipkin v1: span[${i}]`;
   if (!isObj(v)) throw new CodecError(`${where}: expected an object, got ${typeName(v)}`);
   const traceId = optId(v, 'traceId', where);
   if (!traceId) throw new CodecError(`${where}.traceId: missing`);
   const id = optId(v, 'id', where);
   if (!id) throw new CodecError(`${where}.id: missing`);
-  const parentId = optId(v, 'parentId', where);
-  const name = optString(v, 'name', where) ?? '';
-  const timestamp = optNumber(v, 'timestamp', where);
-  const duration = optNumber(v, 'duration', where);
-  const debug = optBool(v, 'debug', where);
-
   const annotations: V1Annotation[] = [];
   if (v.annotations !== undefined && v.annotations !== null) {
     if (!Array.isArray(v.annotations)) throw new CodecError(`${where}.annotations: expected an array, got ${typeName(v.annotations)}`);
@@ -233,93 +216,239 @@ function v1ToV2(v: unknown, i: number): ZipkinSpan[] {
       binary.push({ key, value, endpoint: endpoint(b.endpoint, `${w}.endpoint`), isAddress });
     });
   }
+  return {
+    traceId,
+    id,
+    parentId: optId(v, 'parentId', where),
+    name: optString(v, 'name', where),
+    // Zipkin treats 0 as "not set" for v1 timestamp/duration
+    timestamp: optNumber(v, 'timestamp', where) ?? 0,
+    duration: optNumber(v, 'duration', where) ?? 0,
+    debug: optBool(v, 'debug', where) ?? false,
+    annotations,
+    binary,
+  };
+}
 
-  const core = new Map<string, V1Annotation>();
-  for (const a of annotations) if (CORE.has(a.value) && !core.has(a.value)) core.set(a.value, a);
-  const cs = core.get('cs');
-  const cr = core.get('cr');
-  const sr = core.get('sr');
-  const ss = core.get('ss');
-  const ms = core.get('ms');
-  const mr = core.get('mr');
-
-  const base = (): ZipkinSpan => {
-    const z: ZipkinSpan = { traceId, id, name };
-    if (parentId) z.parentId = parentId;
+/**
+ * Convert one v1 span to v2 spans with the semantics of Zipkin's V1SpanConverter:
+ * - Annotations and binary annotations are grouped by the service name of their endpoint: each
+ *   service gets its own v2 span (the first one also takes items without an endpoint).
+ * - Core annotations (with an endpoint) set the kind of their service's span: cs/cr CLIENT, sr/ss
+ *   SERVER, ms PRODUCER, mr CONSUMER; other annotations stay annotations.
+ * - A span with both cs and sr is split: the client side takes the v1 timestamp/duration (or cs,
+ *   cr−cs), the server side is `shared` with sr, ss−sr (a loopback — same service on both sides —
+ *   is forked into two spans). cs+cr or sr+ss alone take the v1 timestamp/duration (or the
+ *   annotation times). Incomplete RPCs start at cs/sr and keep cr/ss as annotations. A server
+ *   side seen without the v1 timestamp is marked shared, as Zipkin does.
+ * - Messaging: ms(+ws) → PRODUCER, (wr+)mr → CONSUMER, both in one span → split, consumer shared.
+ * - Binary annotations: string values → tags (numbers and booleans are kept as their text, where
+ *   Zipkin drops them; an empty `lc` marker is dropped); `ca`/`sa`/`ma` (BOOL) are the remote
+ *   endpoints of the server / client / messaging spans.
+ */
+function v1ToV2(v: unknown, i: number): ZipkinSpan[] {
+  const src = readV1(v, i);
+  const ts = src.timestamp;
+  const dur = src.duration;
+  const newSpan = (ep?: ZipkinEndpoint): ZipkinSpan => {
+    const z: ZipkinSpan = { traceId: src.traceId, id: src.id };
+    if (src.parentId) z.parentId = src.parentId;
+    if (src.name !== undefined) z.name = src.name;
+    if (src.debug) z.debug = true;
+    if (ep) z.localEndpoint = ep;
     return z;
   };
-  const out: ZipkinSpan[] = [];
-  let client: ZipkinSpan | undefined;
-  let server: ZipkinSpan | undefined;
-  let messaging: ZipkinSpan | undefined;
-  if (cs || cr) {
-    client = base();
-    client.kind = 'CLIENT';
-    client.localEndpoint = (cs ?? cr)!.endpoint;
-    client.timestamp = timestamp ?? cs?.timestamp;
-    client.duration = duration ?? (cs && cr ? Math.max(0, cr.timestamp - cs.timestamp) : undefined);
-    out.push(client);
-  }
-  if (sr || ss) {
-    server = base();
-    server.kind = 'SERVER';
-    server.localEndpoint = (sr ?? ss)!.endpoint;
-    if (client) {
-      server.shared = true;
-      server.timestamp = sr?.timestamp;
-      server.duration = sr && ss ? Math.max(0, ss.timestamp - sr.timestamp) : undefined;
-    } else {
-      server.timestamp = timestamp ?? sr?.timestamp;
-      server.duration = duration ?? (sr && ss ? Math.max(0, ss.timestamp - sr.timestamp) : undefined);
+  const first = newSpan();
+  const others: ZipkinSpan[] = [];
+  const forEndpoint = (ep: ZipkinEndpoint | undefined): ZipkinSpan => {
+    if (!ep) return first;
+    for (const z of [first, ...others]) {
+      if (!z.localEndpoint) {
+        z.localEndpoint = ep;
+        return z;
+      }
+      if (sameService(z.localEndpoint, ep)) return z;
     }
-    out.push(server);
-  }
-  if (!client && !server && (ms || mr)) {
-    messaging = base();
-    messaging.kind = ms ? 'PRODUCER' : 'CONSUMER';
-    messaging.localEndpoint = (ms ?? mr)!.endpoint;
-    messaging.timestamp = timestamp ?? (ms ?? mr)!.timestamp;
-    if (duration !== undefined) messaging.duration = duration;
-    out.push(messaging);
-  }
-  if (out.length === 0) {
-    const local = base();
-    local.localEndpoint = binary.find((b) => b.key === 'lc')?.endpoint ?? annotations.find((a) => a.endpoint)?.endpoint ?? binary.find((b) => b.endpoint && !b.isAddress)?.endpoint;
-    local.timestamp = timestamp;
-    local.duration = duration;
-    out.push(local);
-  }
-  for (const z of out) {
-    if (z.timestamp === undefined) delete z.timestamp;
-    if (z.duration === undefined) delete z.duration;
-    if (!z.localEndpoint) delete z.localEndpoint;
-  }
-  if (debug) out[0].debug = true;
-
-  const owner = (ep: ZipkinEndpoint | undefined): ZipkinSpan => {
-    if (ep?.serviceName && out.length > 1) {
-      const name = ep.serviceName.toLowerCase();
-      const m = out.find((z) => z.localEndpoint?.serviceName?.toLowerCase() === name);
-      if (m) return m;
-    }
-    return out[0];
+    const z = newSpan(ep);
+    others.push(z);
+    return z;
   };
-  for (const a of annotations) {
-    if (core.get(a.value) === a) continue;
-    const z = owner(a.endpoint);
-    (z.annotations ??= []).push({ timestamp: a.timestamp, value: a.value });
-  }
-  for (const b of binary) {
-    if (b.isAddress) {
-      const target = b.key === 'ca' ? server : b.key === 'sa' ? client : messaging;
-      const z = target ?? out[0];
-      if (b.endpoint && !z.remoteEndpoint) z.remoteEndpoint = b.endpoint;
+  const annotate = (z: ZipkinSpan, a: V1Annotation) => (z.annotations ??= []).push({ timestamp: a.timestamp, value: a.value });
+
+  let cs: V1Annotation | undefined;
+  let sr: V1Annotation | undefined;
+  let ss: V1Annotation | undefined;
+  let cr: V1Annotation | undefined;
+  let ms: V1Annotation | undefined;
+  let mr: V1Annotation | undefined;
+  let ws: V1Annotation | undefined;
+  let wr: V1Annotation | undefined;
+  for (const a of src.annotations) {
+    const z = forEndpoint(a.endpoint);
+    if (a.value.length !== 2 || !a.endpoint) {
+      annotate(z, a);
       continue;
     }
-    const z = owner(b.endpoint);
+    switch (a.value) {
+      case 'cs':
+        z.kind = 'CLIENT';
+        cs = a;
+        break;
+      case 'cr':
+        z.kind = 'CLIENT';
+        cr = a;
+        break;
+      case 'sr':
+        z.kind = 'SERVER';
+        sr = a;
+        break;
+      case 'ss':
+        z.kind = 'SERVER';
+        ss = a;
+        break;
+      case 'ms':
+        z.kind = 'PRODUCER';
+        ms = a;
+        break;
+      case 'mr':
+        z.kind = 'CONSUMER';
+        mr = a;
+        break;
+      case 'ws':
+        ws = a;
+        break;
+      case 'wr':
+        wr = a;
+        break;
+      default:
+        annotate(z, a);
+    }
+  }
+
+  // an end annotation exactly at timestamp + duration implies the missing start
+  const reflectsDuration = (end: V1Annotation | undefined) => end !== undefined && ts !== 0 && dur !== 0 && ts + dur === end.timestamp;
+  if (!cs && reflectsDuration(cr)) cs = { timestamp: ts, value: 'cs', endpoint: cr!.endpoint };
+  if (!sr && reflectsDuration(ss)) sr = { timestamp: ts, value: 'sr', endpoint: ss!.endpoint };
+
+  const timeFrom = (begin: V1Annotation, end: V1Annotation | undefined) => {
+    const z = forEndpoint(begin.endpoint);
+    if (ts !== 0 && dur !== 0) {
+      z.timestamp = ts;
+      z.duration = dur;
+    } else {
+      z.timestamp = begin.timestamp;
+      if (end) z.duration = end.timestamp - begin.timestamp;
+    }
+  };
+
+  if (cs && sr) {
+    timeFrom(cs, cr);
+    const client = forEndpoint(cs.endpoint);
+    let server: ZipkinSpan;
+    if (sameService(cs.endpoint, sr.endpoint)) {
+      client.kind = 'CLIENT';
+      server = newSpan(sr.endpoint);
+      server.kind = 'SERVER';
+      others.push(server);
+    } else server = forEndpoint(sr.endpoint);
+    server.shared = true;
+    server.timestamp = sr.timestamp;
+    if (ss) server.duration = ss.timestamp - sr.timestamp;
+    if (!cr && dur === 0) delete client.duration;
+  } else if (cs && cr) timeFrom(cs, cr);
+  else if (sr && ss) timeFrom(sr, ss);
+  else {
+    for (const z of [first, ...others]) {
+      if (z.kind === 'CLIENT') {
+        if (cs) z.timestamp = cs.timestamp;
+        if (cr) annotate(z, cr);
+      } else if (z.kind === 'SERVER') {
+        if (sr) z.timestamp = sr.timestamp;
+        if (ss) annotate(z, ss);
+      }
+    }
+    if (ts !== 0) {
+      first.timestamp = ts;
+      if (dur !== 0) first.duration = dur;
+      else delete first.duration;
+    }
+  }
+  if (!cs && sr && (ts === 0 || (ss && dur === 0))) forEndpoint(sr.endpoint).shared = true;
+
+  if (ms && mr) {
+    const producer = forEndpoint(ms.endpoint);
+    let consumer: ZipkinSpan;
+    if (sameService(ms.endpoint, mr.endpoint)) {
+      producer.kind = 'PRODUCER';
+      consumer = newSpan(mr.endpoint);
+      consumer.kind = 'CONSUMER';
+      others.push(consumer);
+    } else consumer = forEndpoint(mr.endpoint);
+    consumer.shared = true;
+    if (wr) {
+      consumer.timestamp = wr.timestamp;
+      consumer.duration = mr.timestamp - wr.timestamp;
+    } else consumer.timestamp = mr.timestamp;
+    producer.timestamp = ms.timestamp;
+    if (ws) producer.duration = ws.timestamp - ms.timestamp;
+    else delete producer.duration;
+  } else if (ms) timeFrom(ms, ws);
+  else if (mr) {
+    if (wr) timeFrom(wr, mr);
+    else timeFrom(mr, undefined);
+  } else {
+    if (ws) annotate(forEndpoint(ws.endpoint), ws);
+    if (wr) annotate(forEndpoint(wr.endpoint), wr);
+  }
+
+  let ca: ZipkinEndpoint | undefined;
+  let sa: ZipkinEndpoint | undefined;
+  let ma: ZipkinEndpoint | undefined;
+  for (const b of src.binary) {
+    if (b.isAddress) {
+      if (b.key === 'ca') ca = b.endpoint;
+      else if (b.key === 'sa') sa = b.endpoint;
+      else ma = b.endpoint;
+      continue;
+    }
+    const z = forEndpoint(b.endpoint); // even an empty "lc" marker places its endpoint
+    if (b.key === 'lc' && b.value === '') continue;
     (z.tags ??= Object.create(null) as Record<string, string>)[b.key] = b.value;
   }
+  if (!cs && !cr && !ss && !sr && (ca || sa)) {
+    if (ca && sa) forEndpoint(ca).remoteEndpoint = sa;
+    else if (sa) first.remoteEndpoint = sa;
+    else {
+      first.kind = 'SERVER';
+      first.remoteEndpoint = ca;
+    }
+  } else {
+    const server = sr ?? ss;
+    if (ca && server && !sameEndpoint(ca, server.endpoint)) {
+      // a "ca" with the server's own service name is the client socket: drop the name (no loopback)
+      const remote = sameService(ca, server.endpoint) ? { ...ca, serviceName: undefined } : ca;
+      if (remote.serviceName === undefined) delete remote.serviceName;
+      forEndpoint(server.endpoint).remoteEndpoint = remote;
+    }
+    if (sa) {
+      if (cs) forEndpoint(cs.endpoint).remoteEndpoint = sa;
+      else if (cr) forEndpoint(cr.endpoint).remoteEndpoint = sa;
+    }
+    if (ma) {
+      if (ms) forEndpoint(ms.endpoint).remoteEndpoint = ma;
+      if (mr) forEndpoint(mr.endpoint).remoteEndpoint = ma;
+    }
+  }
+  const out = [first, ...others];
+  for (const z of out) {
+    if (z.timestamp === undefined || z.timestamp === 0) delete z.timestamp;
+    if (z.duration === undefined || z.duration <= 0) delete z.duration;
+  }
   return out;
+}
+
+function sameEndpoint(a: ZipkinEndpoint, b: ZipkinEndpoint | undefined): boolean {
+  return !!b && sameService(a, b) && (a.ipv4 ?? '') === (b.ipv4 ?? '') && (a.ipv6 ?? '') === (b.ipv6 ?? '') && (a.port ?? 0) === (b.port ?? 0);
 }
 
 /** Validate a v1 JSON body and convert it to v2 spans. */
