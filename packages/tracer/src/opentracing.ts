@@ -20,6 +20,7 @@ const OT_SCOPE_KEY = createContextKey('ariadne.opentracing.scope');
 
 type Baggage = Map<string, string>;
 const NO_BAGGAGE: Baggage = new Map();
+const NO_REFS: ot.Reference[] = [];
 
 export class AriadneOTSpanContext extends ot.SpanContext {
   constructor(
@@ -47,7 +48,8 @@ export class AriadneOTSpanContext extends ot.SpanContext {
 const KIND_BY_TAG: Record<string, number> = { server: 2, client: 3, producer: 4, consumer: 5, internal: 1 };
 
 export class AriadneOTSpan extends ot.Span {
-  private ctx: AriadneOTSpanContext;
+  private ctx: AriadneOTSpanContext | undefined = undefined;
+  private baggage: ReadonlyMap<string, string>;
   constructor(
     private readonly owner: AriadneOpenTracer,
     /** The span behind this one (recording or not), also what the OTel API sees. */
@@ -55,10 +57,11 @@ export class AriadneOTSpan extends ot.Span {
     baggage: ReadonlyMap<string, string>,
   ) {
     super();
-    this.ctx = new AriadneOTSpanContext(otelSpan.spanContext(), baggage);
+    this.baggage = baggage;
   }
   protected override _context(): AriadneOTSpanContext {
-    return this.ctx;
+    // created on first use: most spans are never asked for their context
+    return this.ctx ?? (this.ctx = new AriadneOTSpanContext(this.otelSpan.spanContext(), this.baggage));
   }
   protected override _tracer(): AriadneOpenTracer {
     return this.owner;
@@ -68,29 +71,32 @@ export class AriadneOTSpan extends ot.Span {
   }
   protected override _setBaggageItem(key: string, value: string): void {
     if (typeof key !== 'string') return;
-    const b = new Map(this.ctx.baggage);
+    const b = new Map(this.baggage);
     b.set(key, String(value));
-    this.ctx = new AriadneOTSpanContext(this.ctx.spanContext, b, this.ctx.debugId);
+    this.baggage = b;
+    this.ctx = new AriadneOTSpanContext(this.otelSpan.spanContext(), b);
   }
   protected override _getBaggageItem(key: string): string | undefined {
-    return this.ctx.baggage.get(key);
+    return this.baggage.get(key);
+  }
+  /** Same as the base class, without its per-call object. */
+  override setTag(key: string, value: unknown): this {
+    this.tag(key, value);
+    return this;
   }
   protected override _addTags(tags: { [key: string]: unknown }): void {
+    if (!(this.otelSpan instanceof RecordingSpan) || !tags || typeof tags !== 'object') return;
+    for (const key of Object.keys(tags)) this.tag(key, tags[key]);
+  }
+  private tag(key: string, v: unknown): void {
     const s = this.otelSpan;
-    if (!(s instanceof RecordingSpan) || !tags || typeof tags !== 'object') return;
-    const max = this.owner.core.limits.attributeValueLength;
-    for (const key of Object.keys(tags)) {
-      const v = tags[key];
-      if (v === undefined) continue;
-      if (key === ot.Tags.SPAN_KIND && typeof v === 'string' && KIND_BY_TAG[v.toLowerCase()] !== undefined) {
-        s.kind = KIND_BY_TAG[v.toLowerCase()];
-        continue;
-      }
-      if (key === ot.Tags.ERROR) {
-        if (v === true || v === 'true') s.setStatus({ code: 2 });
-      }
-      s.putAttribute(key, lenientValue(v, max));
+    if (!(s instanceof RecordingSpan) || v === undefined || typeof key !== 'string') return;
+    if (key === ot.Tags.SPAN_KIND && typeof v === 'string' && KIND_BY_TAG[v.toLowerCase()] !== undefined) {
+      s.kind = KIND_BY_TAG[v.toLowerCase()];
+      return;
     }
+    if (key === ot.Tags.ERROR && (v === true || v === 'true')) s.setStatus({ code: 2 });
+    s.putAttribute(key, lenientValue(v, this.owner.core.limits.attributeValueLength));
   }
   protected override _log(fields: { [key: string]: unknown }, timestamp?: number): void {
     const s = this.otelSpan;
@@ -217,7 +223,7 @@ export class AriadneOpenTracer extends ot.Tracer {
   protected override _startSpan(name: string, fields: AriadneSpanOptions): AriadneOTSpan {
     let parent: AriadneOTSpanContext | undefined;
     let parentIsFollowsFrom = false;
-    const refs = Array.isArray(fields.references) ? fields.references : [];
+    const refs = Array.isArray(fields.references) ? fields.references : NO_REFS;
     for (const r of refs) {
       if (!(r instanceof ot.Reference)) continue;
       const c = r.referencedContext();
@@ -241,6 +247,7 @@ export class AriadneOpenTracer extends ot.Tracer {
       debugId = parent.debugId;
     } else if (refs.length === 0 && !fields.ignoreActiveSpan) {
       const active = this.contextManager.active();
+      if (active === ROOT_CONTEXT) return this.startRoot(name, fields);
       const ps = trace.getSpan(active)?.spanContext() as AriadneSpanContext | undefined;
       if (isUsableParent(ps)) parentSc = ps;
       const os = active.getValue(OT_SPAN_KEY);
@@ -272,6 +279,14 @@ export class AriadneOpenTracer extends ot.Tracer {
       }
       if (fields.tags) span.addTags(fields.tags);
     }
+    return span;
+  }
+
+  /** No parent, no references, no active span: the common case for a new trace. */
+  private startRoot(name: string, fields: AriadneSpanOptions): AriadneOTSpan {
+    const st = typeof fields.startTime === 'number' && Number.isFinite(fields.startTime) && fields.startTime > 0 ? millisToNanos(fields.startTime) : undefined;
+    const span = new AriadneOTSpan(this, this.core.startSpan(name, 1, undefined, this.otelTracer.scope, undefined, undefined, st), NO_BAGGAGE);
+    if (fields.tags) span.addTags(fields.tags);
     return span;
   }
 
