@@ -7,8 +7,8 @@ import { SpanKind, StatusCode, makeResource, makeSpan } from '@ariadne/model';
 import type { Attribute, AttributeValue, Span } from '@ariadne/model';
 import {
   CodecError,
-  BinaryWriter,
-  CompactWriter,
+  ThriftBinaryWriter,
+  ThriftCompactWriter,
   ThriftType,
   decodeJaegerAgentMessage,
   decodeJaegerThriftBatch,
@@ -85,7 +85,7 @@ test('schema-less transcoding: Apache compact fixture → binary → compact is 
       onlyCodecErrors(() => transcodeThriftStruct(junk, p, p));
     }
   }
-  const deep = new CompactWriter();
+  const deep = new ThriftCompactWriter();
   for (let i = 0; i < 100; i++) {
     deep.structBegin();
     deep.fieldBegin(ThriftType.STRUCT, 1);
@@ -175,7 +175,7 @@ test('model → thrift mapping: kind, status, links, typed tags, events', () => 
 // ------------------------------------------------------------------ hand-built wire structures
 
 /** Write a Batch with one span, letting the caller add fields to the span struct. */
-function batchWith(w: BinaryWriter | CompactWriter, spanFields: (w: BinaryWriter | CompactWriter) => void): Uint8Array {
+function batchWith(w: ThriftBinaryWriter | ThriftCompactWriter, spanFields: (w: ThriftBinaryWriter | ThriftCompactWriter) => void): Uint8Array {
   w.structBegin();
   w.fieldBegin(ThriftType.STRUCT, 1);
   w.structBegin();
@@ -196,7 +196,7 @@ function batchWith(w: BinaryWriter | CompactWriter, spanFields: (w: BinaryWriter
 }
 
 test('parentSpanId 0 + CHILD_OF reference → parent; other refs → links; unknown fields skipped', () => {
-  for (const W of [BinaryWriter, CompactWriter]) {
+  for (const W of [ThriftBinaryWriter, ThriftCompactWriter]) {
     const buf = batchWith(new W(), (w) => {
       w.fieldBegin(ThriftType.LIST, 6);
       w.listBegin(ThriftType.STRUCT, 2);
@@ -218,7 +218,7 @@ test('parentSpanId 0 + CHILD_OF reference → parent; other refs → links; unkn
       w.string('y');
       w.fieldBool(12, true); // incomplete
     });
-    const [s] = decodeJaegerThriftBatch(buf, W === BinaryWriter ? 'binary' : 'compact');
+    const [s] = decodeJaegerThriftBatch(buf, W === ThriftBinaryWriter ? 'binary' : 'compact');
     assert.equal(s.traceId, '00000000000000000000000000001234');
     assert.equal(s.spanId, '0000000000000099');
     assert.equal(s.parentSpanId, '0000000000000077');
@@ -231,7 +231,7 @@ test('parentSpanId 0 + CHILD_OF reference → parent; other refs → links; unkn
 });
 
 test('tags switch on vType, not on which optional fields are present', () => {
-  const buf = batchWith(new BinaryWriter(), (w) => {
+  const buf = batchWith(new ThriftBinaryWriter(), (w) => {
     w.fieldBegin(ThriftType.LIST, 10);
     w.listBegin(ThriftType.STRUCT, 5);
     const all = (key: string, vType: number) => {
@@ -318,7 +318,7 @@ test('huge lengths, deep nesting, wrong types, bad headers → CodecError with a
   const hugeString = Buffer.from([0x80, 0x01, 0x00, 0x04, 0x7f, 0xff, 0xff, 0xff]);
   assert.throws(() => decodeJaegerAgentMessage(hugeString, 'binary'), /truncated input reading string/);
   // binary: list of 2^31-1 structs inside Batch.spans
-  const w = new BinaryWriter();
+  const w = new ThriftBinaryWriter();
   w.structBegin();
   w.fieldBegin(ThriftType.LIST, 2);
   w.listBegin(ThriftType.STRUCT, 0x7fffffff);
@@ -326,12 +326,12 @@ test('huge lengths, deep nesting, wrong types, bad headers → CodecError with a
   // compact: list size varint huge
   assert.throws(() => decodeJaegerThriftBatch(Buffer.from([0x29, 0xfc, 0xff, 0xff, 0xff, 0x07]), 'compact'), /exceeds remaining input/);
   // negative binary list size
-  const neg = new BinaryWriter();
+  const neg = new ThriftBinaryWriter();
   neg.fieldBegin(ThriftType.LIST, 2);
   neg.listBegin(ThriftType.STRUCT, -1);
   assert.throws(() => decodeJaegerThriftBatch(neg.finish(), 'binary'), /negative list size/);
   // deep nesting of an unknown struct field: skip is depth-limited
-  for (const W of [BinaryWriter, CompactWriter]) {
+  for (const W of [ThriftBinaryWriter, ThriftCompactWriter]) {
     const d = new W();
     d.structBegin();
     for (let i = 0; i < 200; i++) {
@@ -340,21 +340,21 @@ test('huge lengths, deep nesting, wrong types, bad headers → CodecError with a
     }
     for (let i = 0; i < 200; i++) d.structEnd();
     d.structEnd();
-    assert.throws(() => decodeJaegerThriftBatch(d.finish(), W === BinaryWriter ? 'binary' : 'compact'), /nesting deeper than 64/);
+    assert.throws(() => decodeJaegerThriftBatch(d.finish(), W === ThriftBinaryWriter ? 'binary' : 'compact'), /nesting deeper than 64/);
   }
   // wrong type for a known field
-  const wt = new BinaryWriter();
+  const wt = new ThriftBinaryWriter();
   wt.structBegin();
   wt.fieldI32(1, 5);
   wt.structEnd();
   assert.throws(() => decodeJaegerThriftBatch(wt.finish(), 'binary'), /Batch\.process \(field 1\) has I32, expected STRUCT/);
   // missing required parts
-  const np = new BinaryWriter();
+  const np = new ThriftBinaryWriter();
   np.structBegin();
   np.structEnd();
   assert.throws(() => decodeJaegerThriftBatch(np.finish(), 'binary'), /Batch without process/);
   // unknown tag type
-  const ut = batchWith(new CompactWriter(), (x) => {
+  const ut = batchWith(new ThriftCompactWriter(), (x) => {
     x.fieldBegin(ThriftType.LIST, 10);
     x.listBegin(ThriftType.STRUCT, 1);
     x.structBegin();
@@ -366,7 +366,7 @@ test('huge lengths, deep nesting, wrong types, bad headers → CodecError with a
   // bad message headers
   assert.throws(() => decodeJaegerAgentMessage(Buffer.from([0x81, 0x21, 0, 0]), 'compact'), /bad protocol id/);
   assert.throws(() => decodeJaegerAgentMessage(Buffer.from([0x80, 0x02, 0, 4, 0, 0, 0, 0]), 'binary'), /bad message version/);
-  const other = new CompactWriter();
+  const other = new ThriftCompactWriter();
   other.messageBegin('emitZipkinBatch', 4, 0);
   assert.throws(() => decodeJaegerAgentMessage(other.finish(), 'compact'), /unsupported method "emitZipkinBatch"/);
   assert.throws(() => decodeJaegerAgentMessage(Buffer.alloc(0), 'compact'), CodecError);

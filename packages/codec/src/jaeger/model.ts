@@ -32,7 +32,7 @@ import {
 } from '@ariadne/model';
 import type { Attribute, AttributeValue, RefType, Resource, Span, SpanEvent, SpanLink } from '@ariadne/model';
 import { CodecError } from '../errors.js';
-import { ThriftMessageType, ThriftType, makeReader, makeWriter } from './thrift.js';
+import { ThriftMessageType, ThriftType, makeThriftReader, makeThriftWriter } from './thrift.js';
 import type { ThriftProtocol, ThriftReader, ThriftWriter } from './thrift.js';
 
 export type { ThriftProtocol } from './thrift.js';
@@ -443,7 +443,7 @@ function asBytes(buf: Uint8Array | ArrayBuffer): Uint8Array {
 
 /** Decode a bare Jaeger `Batch` struct (collector `POST /api/traces` body: binary Thrift). */
 export function decodeJaegerThriftBatch(buf: Uint8Array | ArrayBuffer, protocol: ThriftProtocol = 'binary'): Span[] {
-  const r = makeReader(asBytes(buf), protocol);
+  const r = makeThriftReader(asBytes(buf), protocol);
   const spans = readBatch(r);
   if (r.remaining !== 0) throw new CodecError(`jaeger thrift: ${r.remaining} trailing bytes after Batch`);
   return spans;
@@ -454,7 +454,7 @@ export function decodeJaegerThriftBatch(buf: Uint8Array | ArrayBuffer, protocol:
  * a CALL or ONEWAY named `emitBatch`; its argument struct's field 1 is the Batch.
  */
 export function decodeJaegerAgentMessage(buf: Uint8Array | ArrayBuffer, protocol: ThriftProtocol): Span[] {
-  const r = makeReader(asBytes(buf), protocol);
+  const r = makeThriftReader(asBytes(buf), protocol);
   const msg = r.readMessageBegin();
   if (msg.name !== 'emitBatch') {
     throw new CodecError(`jaeger agent: unsupported method ${JSON.stringify(msg.name.slice(0, 64))} (only emitBatch)`);
@@ -483,7 +483,7 @@ export function decodeJaegerAgentMessage(buf: Uint8Array | ArrayBuffer, protocol
 
 /** Read just the message header (name, type, seqId) of an agent message. */
 export function readJaegerMessageHeader(buf: Uint8Array, protocol: ThriftProtocol): { name: string; type: number; seqId: number } {
-  return makeReader(buf, protocol).readMessageBegin();
+  return makeThriftReader(buf, protocol).readMessageBegin();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -672,7 +672,7 @@ function resourceKey(r: Resource): string {
  */
 export function encodeJaegerThriftBatch(spans: readonly Span[], protocol: ThriftProtocol = 'binary'): Uint8Array[] {
   return groupByResource(spans).map((g) => {
-    const w = makeWriter(protocol);
+    const w = makeThriftWriter(protocol);
     writeBatch(w, g.resource, g.spans);
     return w.finish();
   });
@@ -693,7 +693,7 @@ export function encodeJaegerAgentMessage(
   const out: Uint8Array[] = [];
   for (const g of groupByResource(spans)) {
     if (maxPacketSize === Infinity) {
-      const w = makeWriter(protocol);
+      const w = makeThriftWriter(protocol);
       w.messageBegin('emitBatch', ThriftMessageType.ONEWAY, seqId);
       w.structBegin();
       w.fieldBegin(ThriftType.STRUCT, 1);
@@ -704,12 +704,12 @@ export function encodeJaegerAgentMessage(
     }
     // encode each span alone (a struct's bytes do not depend on its context), then pack
     const encoded = g.spans.map((s) => {
-      const w = makeWriter(protocol);
+      const w = makeThriftWriter(protocol);
       writeSpan(w, s);
       return w.finish();
     });
     // fixed cost: message header + args/batch/process structs + list header (≤ 5 bytes) + stops
-    const pw = makeWriter(protocol);
+    const pw = makeThriftWriter(protocol);
     pw.messageBegin('emitBatch', ThriftMessageType.ONEWAY, seqId);
     pw.structBegin();
     pw.fieldBegin(ThriftType.STRUCT, 1);
@@ -727,7 +727,7 @@ export function encodeJaegerAgentMessage(
           `jaeger agent: span ${s.spanId} (${JSON.stringify(s.name.slice(0, 60))}) needs ${overhead + encoded[i].length} bytes, over the ${maxPacketSize}-byte packet limit`,
         );
       }
-      const w = makeWriter(protocol);
+      const w = makeThriftWriter(protocol);
       w.messageBegin('emitBatch', ThriftMessageType.ONEWAY, seqId);
       w.structBegin();
       w.fieldBegin(ThriftType.STRUCT, 1);

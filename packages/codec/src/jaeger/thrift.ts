@@ -28,7 +28,7 @@ export const ThriftMessageType = { CALL: 1, REPLY: 2, EXCEPTION: 3, ONEWAY: 4 } 
 /** Nesting limit for structs/containers (skip of unknown fields included). */
 export const THRIFT_MAX_DEPTH = 64;
 
-export interface MessageHeader {
+export interface ThriftMessageHeader {
   name: string;
   type: number;
   seqId: number;
@@ -123,7 +123,7 @@ export abstract class ThriftReader {
 
   protected checkSize(size: number, elemType: number, what: string): void {
     if (size < 0) throw new CodecError(`thrift: negative ${what} size ${size} at offset ${this.pos}`);
-    const min = minSize(elemType, this instanceof CompactReader);
+    const min = minSize(elemType, this instanceof ThriftCompactReader);
     if (size * min > this.buf.length - this.pos) {
       throw new CodecError(`thrift: ${what} size ${size} exceeds remaining input (${this.buf.length - this.pos} bytes) at offset ${this.pos}`);
     }
@@ -136,7 +136,7 @@ export abstract class ThriftReader {
     this.depth--;
   }
 
-  abstract readMessageBegin(): MessageHeader;
+  abstract readMessageBegin(): ThriftMessageHeader;
   abstract structBegin(): void;
   abstract structEnd(): void;
   /** Next field's [type, id]; type STOP (0) at the end of the struct. Stored in fieldType/fieldId. */
@@ -251,8 +251,8 @@ export abstract class ThriftReader {
 // ---------------------------------------------------------------------------------------------
 // Binary protocol
 
-export class BinaryReader extends ThriftReader {
-  readMessageBegin(): MessageHeader {
+export class ThriftBinaryReader extends ThriftReader {
+  readMessageBegin(): ThriftMessageHeader {
     this.need(4, 'message header');
     const first = this.view.getInt32(this.pos);
     if (first < 0) {
@@ -370,7 +370,7 @@ const TTYPE_TO_COMPACT: Record<number, number> = {
   [ThriftType.STRUCT]: 12,
 };
 
-export class CompactReader extends ThriftReader {
+export class ThriftCompactReader extends ThriftReader {
   private lastFieldId = 0;
   private readonly fieldIdStack: number[] = [];
   /** Value of a bool field carried in its header (compact), or undefined. */
@@ -439,7 +439,7 @@ export class CompactReader extends ThriftReader {
     throw new CodecError(`thrift compact: varint64 too long reading ${what} at offset ${this.pos - 1}`);
   }
 
-  readMessageBegin(): MessageHeader {
+  readMessageBegin(): ThriftMessageHeader {
     this.need(2, 'message header');
     const pid = this.buf[this.pos];
     if (pid !== COMPACT_PROTOCOL_ID) {
@@ -548,9 +548,9 @@ function zigzag32(n: number): number {
   return (n >>> 1) ^ -(n & 1);
 }
 
-export function makeReader(buf: Uint8Array, protocol: ThriftProtocol): ThriftReader {
-  if (protocol === 'binary') return new BinaryReader(buf);
-  if (protocol === 'compact') return new CompactReader(buf);
+export function makeThriftReader(buf: Uint8Array, protocol: ThriftProtocol): ThriftReader {
+  if (protocol === 'binary') return new ThriftBinaryReader(buf);
+  if (protocol === 'compact') return new ThriftCompactReader(buf);
   throw new CodecError(`thrift: unknown protocol ${JSON.stringify(protocol)} (expected 'binary' or 'compact')`);
 }
 
@@ -680,7 +680,7 @@ export abstract class ThriftWriter extends ByteSink {
   }
 }
 
-export class BinaryWriter extends ThriftWriter {
+export class ThriftBinaryWriter extends ThriftWriter {
   messageBegin(name: string, type: number, seqId: number): void {
     this.ensure(4);
     this.view.setInt32(this.pos, (0x80010000 | type) | 0);
@@ -754,7 +754,7 @@ export class BinaryWriter extends ThriftWriter {
   }
 }
 
-export class CompactWriter extends ThriftWriter {
+export class ThriftCompactWriter extends ThriftWriter {
   private lastFieldId = 0;
   private readonly stack: number[] = [];
 
@@ -866,9 +866,9 @@ export class CompactWriter extends ThriftWriter {
   }
 }
 
-export function makeWriter(protocol: ThriftProtocol): ThriftWriter {
-  if (protocol === 'binary') return new BinaryWriter();
-  if (protocol === 'compact') return new CompactWriter();
+export function makeThriftWriter(protocol: ThriftProtocol): ThriftWriter {
+  if (protocol === 'binary') return new ThriftBinaryWriter();
+  if (protocol === 'compact') return new ThriftCompactWriter();
   throw new CodecError(`thrift: unknown protocol ${JSON.stringify(protocol)} (expected 'binary' or 'compact')`);
 }
 
@@ -951,8 +951,8 @@ function copyValue(r: ThriftReader, w: ThriftWriter, type: number): void {
  * schema: every field is kept, so compact → binary → compact is byte-exact for canonical input.
  */
 export function transcodeThriftStruct(buf: Uint8Array, from: ThriftProtocol, to: ThriftProtocol): Uint8Array {
-  const r = makeReader(buf, from);
-  const w = makeWriter(to);
+  const r = makeThriftReader(buf, from);
+  const w = makeThriftWriter(to);
   copyValue(r, w, ThriftType.STRUCT);
   if (r.remaining !== 0) throw new CodecError(`thrift: ${r.remaining} trailing bytes after struct`);
   return w.finish();
@@ -960,8 +960,8 @@ export function transcodeThriftStruct(buf: Uint8Array, from: ThriftProtocol, to:
 
 /** Re-encode a whole Thrift message (header + argument struct), e.g. an agent `emitBatch` datagram. */
 export function transcodeThriftMessage(buf: Uint8Array, from: ThriftProtocol, to: ThriftProtocol): Uint8Array {
-  const r = makeReader(buf, from);
-  const w = makeWriter(to);
+  const r = makeThriftReader(buf, from);
+  const w = makeThriftWriter(to);
   const h = r.readMessageBegin();
   w.messageBegin(h.name, h.type, h.seqId);
   copyValue(r, w, ThriftType.STRUCT);
