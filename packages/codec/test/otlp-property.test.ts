@@ -144,3 +144,20 @@ test('property: arbitrary JSON values never escape as anything but CodecError', 
     { numRuns: 500 },
   );
 });
+
+test('property: corrupted encodings of random spans decode or fail with CodecError only', () => {
+  fc.assert(
+    fc.property(batch, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(), (spans, edits, cut) => {
+      const buf = encodeOtlpProtobuf(spans).slice();
+      for (const [at, v] of edits) buf[at % buf.length] = v;
+      for (const body of [buf, buf.subarray(0, cut % (buf.length + 1))]) {
+        try {
+          decodeOtlpProtobuf(body);
+        } catch (e) {
+          if (!(e instanceof CodecError)) throw e;
+        }
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
