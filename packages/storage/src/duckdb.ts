@@ -527,16 +527,17 @@ export class DuckDBStore implements SpanStore {
     }
     const rows = (
       await c.runAndReadAll(
-        `SELECT seq, span_id, span FROM spans WHERE seq BETWEEN ${lo} AND ${hi} AND (${conds.join(' OR ')}) AND trace_id = $1`,
-        [traceId],
+        // trace_id is checked here rather than in SQL: measured faster, the seq ranges being exact but for key collisions
+        `SELECT seq, trace_id, span_id, span FROM spans WHERE seq BETWEEN ${lo} AND ${hi} AND (${conds.join(' OR ')})`,
       )
     ).getRows();
-    if (rows.length === 0) return undefined;
     const latest = new Map<string, { seq: bigint; json: string }>();
-    for (const [seq, spanId, json] of rows) {
+    for (const [seq, tid, spanId, json] of rows) {
+      if (tid !== traceId) continue;
       const prev = latest.get(spanId as string);
       if (!prev || (seq as bigint) > prev.seq) latest.set(spanId as string, { seq: seq as bigint, json: json as string });
     }
+    if (latest.size === 0) return undefined;
     const spans: Span[] = [];
     for (const { json } of latest.values()) spans.push(deserializeSpan(json));
     return spans.sort(compareSpansByStart);

@@ -263,6 +263,17 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
         assert.equal(many.get(t)!.length, 2);
       });
 
+      it('keeps traces apart whose ids share the low 64 bits (a 64-bit id and a 128-bit one)', async () => {
+        const low = 'abcdef0123456789';
+        const t64 = '0000000000000000' + low;
+        const t128 = '1234567890abcdef' + low;
+        await store.writeSpans([span({ trace: t64, name: 'short' })]);
+        await store.writeSpans([span({ trace: t128, name: 'long' })]);
+        assert.deepEqual((await store.getTrace(t64)).map((s) => s.name), ['short']);
+        assert.deepEqual((await store.getTrace(t128)).map((s) => s.name), ['long']);
+        assert.deepEqual(await store.getTrace('ffffffffffffffff' + low), []);
+      });
+
       it('keeps the same span id in different traces apart', async () => {
         const t1 = tid();
         const t2 = tid();
