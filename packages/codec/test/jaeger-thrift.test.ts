@@ -55,6 +55,10 @@ test('compact → model → binary → model → compact round trip keeps every 
     assert.deepStrictEqual(fromBinary, fromCompact);
     const [compact2] = encodeJaegerAgentMessage(fromBinary, 'compact');
     assert.deepStrictEqual(decodeJaegerAgentMessage(compact2, 'compact'), fromCompact);
+    // input that is a view into a larger buffer (non-zero byteOffset, as pooled Buffers are)
+    const padded = new Uint8Array(binary.length + 11);
+    padded.set(binary, 7);
+    assert.deepStrictEqual(decodeJaegerAgentMessage(padded.subarray(7, 7 + binary.length), 'binary'), fromCompact);
     // encoding is deterministic
     assert.deepEqual(encodeJaegerAgentMessage(fromBinary, 'compact')[0], compact2);
     // bare Batch (collector HTTP body) in both protocols
