@@ -372,6 +372,11 @@ test('compare: tick two results, see which service/operation paths differ', asyn
   const page = await newPage(t);
   if (!page) return;
   try {
+    // with limit=1 only the most recent shows, and the UI says the limit was reached
+    await page.goto(base + '/search?service=frontend&lookback=2d&limit=1');
+    await page.getByTestId('results-limit').waitFor();
+    assert.equal(await page.getByTestId('trace-result').count(), 1);
+
     await page.goto(base + '/search?service=frontend&lookback=2d&limit=20');
     await until(async () => (await page.getByTestId('trace-result').count()) === 2);
     assert.equal(await page.getByTestId('compare-button').isDisabled(), true);

@@ -5,6 +5,7 @@ import { TracePage } from './components/trace/TracePage';
 import { ComparePage } from './components/compare/ComparePage';
 import { DependenciesPage } from './components/dependencies/DependenciesPage';
 import { ErrorMessage } from './components/common/States';
+import { ErrorBoundary } from './components/common/ErrorBoundary';
 
 export function App() {
   const loc = useLocation();
@@ -13,11 +14,13 @@ export function App() {
     <div className="app">
       <TopNav />
       <main className="app-main">
+        <ErrorBoundary resetKey={loc.pathname}>
         {route.name === 'search' && <SearchPage query={loc.query} />}
         {route.name === 'trace' && <TracePage key={route.traceId} traceId={route.traceId} initialFind={loc.query.get('uiFind') ?? ''} />}
         {route.name === 'compare' && <ComparePage key={`${route.a}...${route.b}`} a={route.a} b={route.b} />}
         {route.name === 'dependencies' && <DependenciesPage query={loc.query} />}
         {route.name === 'notFound' && <ErrorMessage title="Page not found" error={`No page at ${route.path}`} />}
+        </ErrorBoundary>
       </main>
     </div>
   );

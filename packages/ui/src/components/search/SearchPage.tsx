@@ -28,7 +28,7 @@ export function SearchPage({ query }: { query: URLSearchParams }) {
           (results.data.length === 0 ? (
             <Empty>No traces found. Try a longer lookback or fewer filters.</Empty>
           ) : (
-            <SearchResults traces={results.data} />
+            <SearchResults traces={results.data} limit={params?.limit} />
           ))}
       </section>
     </div>

@@ -15,7 +15,7 @@ const SORTS = {
 } as const;
 type SortKey = keyof typeof SORTS;
 
-export function SearchResults({ traces }: { traces: JaegerTrace[] }) {
+export function SearchResults({ traces, limit }: { traces: JaegerTrace[]; limit?: number }) {
   const [sort, setSort] = useState<SortKey>('recent');
   const [selected, setSelected] = useState<string[]>([]);
   const toggleSelected = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id].slice(-2)));
@@ -29,6 +29,11 @@ export function SearchResults({ traces }: { traces: JaegerTrace[] }) {
         <span data-testid="results-count">
           {models.length} trace{models.length === 1 ? '' : 's'}
         </span>
+        {limit !== undefined && models.length >= limit && (
+          <span className="muted results-limit" data-testid="results-limit">
+            (the limit; raise it or narrow the search to see more)
+          </span>
+        )}
         <button
           type="button"
           className="results-compare"

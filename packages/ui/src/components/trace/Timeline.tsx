@@ -246,6 +246,7 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, viewStart, viewDur, m
         role="button"
         tabIndex={0}
         aria-expanded={isExpanded}
+        title={`${n.serviceName}: ${n.span.operationName} (${formatDuration(n.span.duration)} at +${formatDuration(n.relStart)})`}
         onClick={() => onToggleDetail(n.spanID)}
         onKeyDown={onKey}
       >
