@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   let written = 0;
   let traceNo = 0;
   let genMs = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const inflight = new Set<Promise<void>>();
   let lastReport = t0;
@@ -136,9 +137,12 @@ async function main(): Promise<void> {
   }
   await Promise.all(inflight);
   const loadMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = cpu.user + cpu.system;
   const storeMs = loadMs - genMs;
   console.log(`load: ${Math.round(N / (loadMs / 1000)).toLocaleString()} spans/s wall (${(loadMs / 1000).toFixed(1)} s, of which generating spans ${(genMs / 1000).toFixed(1)} s; ${Math.round(N / (storeMs / 1000)).toLocaleString()} spans/s excluding generation), ${store.commitCount} commits`);
 
+  console.log(`  CPU (all threads, incl. DuckDB's and span generation): ${(cpuUs / N).toFixed(1)} µs/span; without generation ≈ ${((cpuUs - genMs * 1000) / N).toFixed(1)} µs/span`);
   const ws = store.writeStats;
   console.log(`  store time: prepare rows ${(ws.prepareMs / 1000).toFixed(1)} s, append ${(ws.appendMs / 1000).toFixed(1)} s, commit ${(ws.commitMs / 1000).toFixed(1)} s`);
   await store.close();
