@@ -3,7 +3,7 @@
  * span creation and the hand-off of finished spans to the reporter.
  */
 import type { Link, Span as ApiSpan, SpanAttributes, TimeInput } from '@opentelemetry/api';
-import { createContextKey, trace } from '@opentelemetry/api';
+import { createContextKey } from '@opentelemetry/api';
 import type { InstrumentationScope, Resource } from '@ariadne/model';
 import { fastSpanId, fastTraceId } from './ids.js';
 import { TracerMetrics } from './metrics.js';
@@ -11,7 +11,7 @@ import type { Reporter } from './reporter.js';
 import { SamplingDecision } from './sampler.js';
 import type { Sampler } from './sampler.js';
 import type { AriadneSpanContext, SpanLimits } from './span.js';
-import { DEFAULT_LIMITS, RecordingSpan } from './span.js';
+import { DEFAULT_LIMITS, RecordingSpan, UnsampledSpan } from './span.js';
 
 /** Context key set by the Jaeger propagator for a `jaeger-debug-id` header without a trace. */
 export const JAEGER_DEBUG_ID_KEY = createContextKey('ariadne.jaeger-debug-id');
@@ -79,7 +79,6 @@ export class TracerCore {
     const m = this.metrics;
     if (typeof name !== 'string') name = String(name);
     const traceId = parent ? parent.traceId : fastTraceId();
-    const spanId = fastSpanId();
     const debug = parent ? parent.debug === true : debugId !== undefined;
     let decision: SamplingDecision;
     let samplerTags;
@@ -107,10 +106,8 @@ export class TracerCore {
       if (sampled) m.tracesJoinedSampled++;
       else m.tracesJoinedNotSampled++;
     }
-    if (decision === SamplingDecision.NOT_RECORD) {
-      return trace.wrapSpanContext({ traceId, spanId, traceFlags: 0, traceState: parent?.traceState, isRemote: false });
-    }
-    const span = new RecordingSpan(this, scope, traceId, spanId, parent, name, kind, startTime, sampled, parent?.traceState, debug);
+    if (decision === SamplingDecision.NOT_RECORD) return new UnsampledSpan(traceId, parent?.traceState, fastSpanId);
+    const span = new RecordingSpan(this, scope, traceId, fastSpanId(), parent, name, kind, startTime, sampled, parent?.traceState, debug);
     if (attributes !== undefined) span.setAttributes(attributes);
     if (!parent) {
       if (samplerTags !== undefined) span.sharedAttributes = samplerTags;

@@ -12,10 +12,9 @@ import type { TracerCore } from './core.js';
 import { isUsableParent, JAEGER_DEBUG_ID_KEY } from './core.js';
 import type { AriadneOtelTracer } from './otel.js';
 import type { AriadneSpanContext } from './span.js';
-import { lenientValue, RecordingSpan } from './span.js';
+import { lenientValue, RecordingSpan, UnsampledSpan } from './span.js';
 import { millisToNanos, nowNanos } from './time.js';
 
-const OT_SPAN_KEY = createContextKey('ariadne.opentracing.span');
 const OT_SCOPE_KEY = createContextKey('ariadne.opentracing.scope');
 
 type Baggage = Map<string, string>;
@@ -58,6 +57,7 @@ export class AriadneOTSpan extends ot.Span {
   ) {
     super();
     this.baggage = baggage;
+    if (otelSpan instanceof RecordingSpan || otelSpan instanceof UnsampledSpan) otelSpan.ot = this;
   }
   protected override _context(): AriadneOTSpanContext {
     // created on first use: most spans are never asked for their context
@@ -75,6 +75,10 @@ export class AriadneOTSpan extends ot.Span {
     b.set(key, String(value));
     this.baggage = b;
     this.ctx = new AriadneOTSpanContext(this.otelSpan.spanContext(), b);
+  }
+  /** This span's baggage (read-only view). */
+  get baggageItems(): ReadonlyMap<string, string> {
+    return this.baggage;
   }
   protected override _getBaggageItem(key: string): string | undefined {
     return this.baggage.get(key);
@@ -157,7 +161,7 @@ export class AriadneScopeManager {
   activate(span: AriadneOTSpan, finishOnClose = false): AriadneScope {
     const prev = this.cm.active();
     const scope = new AriadneScope(this, span, finishOnClose, prev);
-    scope.ctx = trace.setSpan(prev, span.otelSpan).setValue(OT_SPAN_KEY, span).setValue(OT_SCOPE_KEY, scope);
+    scope.ctx = trace.setSpan(prev, span.otelSpan).setValue(OT_SCOPE_KEY, scope);
     this.cm.enter(scope.ctx);
     return scope;
   }
@@ -213,10 +217,10 @@ export class AriadneOpenTracer extends ot.Tracer {
   }
 
   spanFromContext(ctx: Context): AriadneOTSpan | null {
-    const s = ctx.getValue(OT_SPAN_KEY);
     const inner = trace.getSpan(ctx);
-    if (s instanceof AriadneOTSpan && s.otelSpan === inner) return s;
     if (!inner) return null;
+    const w = (inner as { ot?: unknown }).ot;
+    if (w instanceof AriadneOTSpan && w.otelSpan === inner) return w;
     return new AriadneOTSpan(this, inner, baggageFromContext(ctx));
   }
 
@@ -248,12 +252,15 @@ export class AriadneOpenTracer extends ot.Tracer {
     } else if (refs.length === 0 && !fields.ignoreActiveSpan) {
       const active = this.contextManager.active();
       if (active === ROOT_CONTEXT) return this.startRoot(name, fields);
-      const ps = trace.getSpan(active)?.spanContext() as AriadneSpanContext | undefined;
+      const activeSpan = trace.getSpan(active);
+      const ps = activeSpan?.spanContext() as AriadneSpanContext | undefined;
       if (isUsableParent(ps)) parentSc = ps;
-      const os = active.getValue(OT_SPAN_KEY);
-      baggage = os instanceof AriadneOTSpan ? (os.context() as AriadneOTSpanContext).baggage : baggageFromContext(active);
-      const d = active.getValue(JAEGER_DEBUG_ID_KEY);
-      if (!parentSc && typeof d === 'string') debugId = d;
+      const os = (activeSpan as { ot?: unknown } | undefined)?.ot;
+      baggage = os instanceof AriadneOTSpan ? os.baggageItems : baggageFromContext(active);
+      if (!parentSc) {
+        const d = active.getValue(JAEGER_DEBUG_ID_KEY);
+        if (typeof d === 'string') debugId = d;
+      }
     }
     const st = typeof fields.startTime === 'number' && Number.isFinite(fields.startTime) && fields.startTime > 0 ? millisToNanos(fields.startTime) : undefined;
     const inner = this.core.startSpan(name, 1, parentSc, this.otelTracer.scope, undefined, undefined, st, parentSc ? undefined : debugId);
@@ -305,16 +312,12 @@ export class AriadneOpenTracer extends ot.Tracer {
     const fn = (typeof a2 === 'function' ? a2 : a3) as (span: AriadneOTSpan) => T;
     const finish = options.finishOnClose !== false;
     const span = this.startSpan(name, options) as AriadneOTSpan;
-    const ctx = trace.setSpan(this.contextManager.active(), span.otelSpan).setValue(OT_SPAN_KEY, span);
-    const fail = (err: unknown) => {
-      span.setTag(ot.Tags.ERROR, true);
-      span.log({ event: 'error', 'error.object': err, message: err instanceof Error ? err.message : String(err) });
-    };
+    const ctx = trace.setSpan(this.contextManager.active(), span.otelSpan);
     let result: T;
     try {
       result = this.contextManager.with(ctx, fn, undefined, span);
     } catch (err) {
-      fail(err);
+      failSpan(span, err);
       if (finish) span.finish();
       throw err;
     }
@@ -323,7 +326,7 @@ export class AriadneOpenTracer extends ot.Tracer {
         (result as unknown as Promise<unknown>).then(
           () => span.finish(),
           (err) => {
-            fail(err);
+            failSpan(span, err);
             span.finish();
           },
         );
@@ -366,6 +369,11 @@ export class AriadneOpenTracer extends ot.Tracer {
     }
     return null;
   }
+}
+
+function failSpan(span: AriadneOTSpan, err: unknown): void {
+  span.setTag(ot.Tags.ERROR, true);
+  span.log({ event: 'error', 'error.object': err, message: err instanceof Error ? err.message : String(err) });
 }
 
 function baggageFromContext(ctx: Context): ReadonlyMap<string, string> {

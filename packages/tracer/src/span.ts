@@ -120,6 +120,50 @@ export function convertAttributes(attrs: SpanAttributes | undefined, limits: Spa
   return { attributes: out, dropped };
 }
 
+/**
+ * An unsampled span: records nothing; its span id is drawn only if someone asks for its context
+ * (to propagate it or parent on it), so a span that is started and ended costs almost nothing.
+ */
+export class UnsampledSpan implements ApiSpan {
+  /** The OpenTracing wrapper of this span, if any. */
+  ot: unknown = undefined;
+  private ctx: AriadneSpanContext | undefined = undefined;
+  constructor(
+    private readonly traceId: string,
+    private readonly traceState: TraceState | undefined,
+    private readonly newSpanId: () => string,
+  ) {}
+  spanContext(): AriadneSpanContext {
+    return this.ctx ?? (this.ctx = { traceId: this.traceId, spanId: this.newSpanId(), traceFlags: 0, traceState: this.traceState, isRemote: false });
+  }
+  setAttribute(): this {
+    return this;
+  }
+  setAttributes(): this {
+    return this;
+  }
+  addEvent(): this {
+    return this;
+  }
+  addLink(): this {
+    return this;
+  }
+  addLinks(): this {
+    return this;
+  }
+  setStatus(): this {
+    return this;
+  }
+  updateName(): this {
+    return this;
+  }
+  end(): void {}
+  isRecording(): boolean {
+    return false;
+  }
+  recordException(): void {}
+}
+
 export class RecordingSpan implements ApiSpan {
   readonly traceId: string;
   readonly spanId: string;
@@ -138,6 +182,8 @@ export class RecordingSpan implements ApiSpan {
   readonly flags: number;
   readonly sampled: boolean;
   ended = false;
+  /** The OpenTracing wrapper of this span, if any. */
+  ot: unknown = undefined;
   private ctx: AriadneSpanContext | undefined = undefined;
 
   constructor(
