@@ -194,7 +194,8 @@ describe('remote sampler against a real strategies server', () => {
       strategy = { strategyType: 'RATE_LIMITING', rateLimitingSampling: { maxTracesPerSecond: 3 } };
       await s.poll();
       assert.ok(s.sampler instanceof RateLimitingSampler);
-      assert.equal(rate(s, 50), 3 / 50, 'rate limited to the bucket size');
+      const limited = rate(s, 50);
+      assert.ok(limited >= 3 / 50 && limited <= 5 / 50, `rate limited to about the bucket size (${limited * 50} of 50)`);
 
       strategy = {
         strategyType: 'PROBABILISTIC',
@@ -244,14 +245,16 @@ describe('remote sampler against a real strategies server', () => {
       const s = t.startSpan('late');
       s.finish();
       assert.equal(reporter.spans.at(-1)?.name, 'late');
-      await new Promise((r) => setTimeout(r, 100));
+      const until = Date.now() + 3000;
+      while (queries.length - before < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
       assert.ok(queries.length - before >= 3, `polled ${queries.length - before} times`);
       assert.ok(queries.slice(before).every((q) => q.endsWith('service=remote-svc')));
     } finally {
       await t.close();
     }
+    await new Promise((r) => setTimeout(r, 60)); // a request in flight at close() may still land
     const n = queries.length;
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 150));
     assert.equal(queries.length, n, 'close() stops polling');
   });
 
