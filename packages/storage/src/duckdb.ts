@@ -226,13 +226,22 @@ export class DuckDBStore implements SpanStore {
 
   private async init(): Promise<void> {
     const c = this.writer;
-    for (const sql of SCHEMA) await c.run(sql);
+    // Check the format version before touching anything else (a future version may differ).
+    await c.run(SCHEMA[0]);
     const v = (await c.runAndReadAll('SELECT max(version) FROM schema_version')).getRows()[0][0];
-    if (v === null) await c.run(`INSERT INTO schema_version VALUES (${DUCKDB_FORMAT_VERSION})`);
-    else if (Number(v) !== DUCKDB_FORMAT_VERSION) {
+    if (v !== null && Number(v) !== DUCKDB_FORMAT_VERSION) {
       throw new Error(`${this.path}: on-disk format version ${String(v)} is not supported (this build reads version ${DUCKDB_FORMAT_VERSION})`);
     }
-    const max = (await c.runAndReadAll('SELECT max(seq) FROM spans')).getRows()[0][0];
+    await c.run('BEGIN TRANSACTION');
+    for (const sql of SCHEMA.slice(1)) await c.run(sql);
+    if (v === null) await c.run(`INSERT INTO schema_version VALUES (${DUCKDB_FORMAT_VERSION})`);
+    await c.run('COMMIT');
+    // Seqs are never reused, even when purges removed the newest rows: the index may still name them.
+    const max = (
+      await c.runAndReadAll(
+        'SELECT greatest((SELECT max(seq) FROM spans), (SELECT max(seq_hi) FROM trace_idx), (SELECT max(seq_hi) FROM trace_idx_recent))',
+      )
+    ).getRows()[0][0];
     await this.loadStartBounds(c);
     this.recentIndexRows = Number((await c.runAndReadAll('SELECT count(*) FROM trace_idx_recent')).getRows()[0][0]);
     this.nextSeq = max === null ? 0 : Number(max) + 1;
