@@ -8,7 +8,7 @@ export type { RegisterOptions } from './otel.js';
 export { AsyncLocalStorageContextManager } from './context-manager.js';
 export { TracerCore, JAEGER_DEBUG_ID_KEY, JAEGER_DEBUG_ID_TAG, isUsableParent } from './core.js';
 export type { TracerCoreOptions } from './core.js';
-export { RecordingSpan, DEFAULT_LIMITS, otelValue, lenientValue } from './span.js';
+export { RecordingSpan, UnsampledSpan, DEFAULT_LIMITS, otelValue, lenientValue } from './span.js';
 export type { SpanLimits, AriadneSpanContext } from './span.js';
 export * from './sampler.js';
 export { RemoteSampler, samplerFromStrategy } from './remote-sampler.js';

@@ -211,6 +211,15 @@ export class AriadneOpenTracer extends ot.Tracer {
     return this.scopes;
   }
 
+  /**
+   * Binds a function or an EventEmitter to the current context (or `span`'s): the function, and
+   * the emitter's listeners, run with that span active wherever they are called from.
+   */
+  bind<T>(target: T, span?: AriadneOTSpan): T {
+    const base = this.contextManager.active();
+    return this.contextManager.bind(span ? trace.setSpan(base, span.otelSpan) : base, target);
+  }
+
   /** The active span as an OpenTracing span (null when none). */
   activeSpan(): AriadneOTSpan | null {
     return this.scopes.activeSpan();

@@ -1,6 +1,7 @@
 import { describe, it, beforeEach, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { EventEmitter } from 'node:events';
 import * as ot from 'opentracing';
 import { trace } from '@opentelemetry/api';
 import type { Span as ModelSpan } from '@ariadne/model';
@@ -213,6 +214,22 @@ describe('OpenTracing scopes', () => {
       assert.deepEqual(findAttribute(m.attributes, 'error'), { type: 'bool', value: true });
       assert.equal(m.events[0].name, 'error');
     }
+  });
+
+  it('bind: emitter listeners and functions run with the span they were bound to', async () => {
+    const span = tracer.startSpan('bound') as AriadneOTSpan;
+    const ee = tracer.bind(new EventEmitter(), span);
+    const fn = tracer.bind(() => tracer.activeSpan(), span);
+    const seen: unknown[] = [];
+    ee.on('data', () => seen.push(tracer.activeSpan()));
+    await new Promise<void>((r) => setTimeout(() => {
+      ee.emit('data');
+      seen.push(fn());
+      r();
+    }, 1));
+    assert.deepEqual(seen, [span, span]);
+    assert.equal(tracer.activeSpan(), null);
+    span.finish();
   });
 
   it('activate() inside async functions does not leak into concurrent work', async () => {
