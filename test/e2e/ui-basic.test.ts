@@ -315,6 +315,19 @@ test('trace view shows the span tree, details on click, and hostile values as te
     await page.getByTestId('reset-zoom').click();
     assert.equal((await page.locator('.tl-tick').allTextContents())[0], '0µs');
 
+    // keyboard: arrows move between rows, Enter opens details, Left collapses
+    await rows.nth(0).focus();
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await page.locator('[data-testid=span-row]:focus').getAttribute('data-span-id'), sid(2));
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-testid=span-detail][data-span-id="${sid(2)}"]`).waitFor();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowLeft');
+    await until(async () => (await page.getByTestId('span-row').count()) === 1);
+    await page.keyboard.press('ArrowRight');
+    await until(async () => (await page.getByTestId('span-row').count()) === 4);
+
     // collapsing FindNearest hides its child
     await rows.nth(2).getByTestId('span-toggle').click();
     assert.deepEqual(await page.getByTestId('span-row').getByTestId('span-operation').allTextContents(), TREE_ORDER.slice(0, 3));
@@ -460,6 +473,11 @@ test('a 10,000-span trace renders quickly and only the rows near the viewport ar
     const lastId = sid(last + 1);
     await page.locator(`[data-testid=span-row][data-span-id="${lastId}"]`).waitFor();
     assert.ok((await page.getByTestId('span-row').count()) < 300);
+
+    // a deep link with ?uiFind= scrolls to the (first) match
+    await page.goto(`${base}/trace/${BIG_TRACE_ID}?uiFind=op-${last}`);
+    await page.locator(`[data-testid=span-row][data-span-id="${lastId}"][data-match=true]`).waitFor();
+    assert.equal(await page.getByTestId('trace-find-count').textContent(), '1 match');
 
     // collapse all leaves just the root
     await page.evaluate('window.scrollTo(0, 0)');

@@ -1,4 +1,4 @@
-import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useWindowedRange } from './useWindowedRange';
 import { criticalPath, type Interval, type SpanNode, type TraceModel } from '../../model/trace';
 import { formatDuration } from '../../model/format';
@@ -71,17 +71,18 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
   const onMeasure = useCallback((id: string, h: number) => {
     setBlockHeights((prev) => (prev.get(id) === h ? prev : new Map(prev).set(id, h)));
   }, []);
-  const focusSpan = useCallback(
-    (id: string) => {
-      // uncollapse ancestors, open the span's details and scroll to it
+  /** Uncollapse a span's ancestors and scroll to it; `open` also opens its details. */
+  const revealSpan = useCallback(
+    (id: string, open: boolean) => {
       const ancestors = new Set<string>();
       for (let n = model.byId.get(id); n && n.parentID; n = model.byId.get(n.parentID)) ancestors.add(n.parentID);
-      setCollapsed((prev) => new Set([...prev].filter((c) => !ancestors.has(c))));
-      setExpanded((prev) => new Set(prev).add(id));
+      setCollapsed((prev) => (ancestors.size === 0 ? prev : new Set([...prev].filter((c) => !ancestors.has(c)))));
+      if (open) setExpanded((prev) => new Set(prev).add(id));
       setFocusId(id);
     },
     [model],
   );
+  const focusSpan = useCallback((id: string) => revealSpan(id, true), [revealSpan]);
   useLayoutEffect(() => {
     if (focusId === null) return;
     setFocusId(null);
@@ -98,8 +99,18 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
     if (matchList.length === 0) return;
     const next = (matchCursor + d + matchList.length) % matchList.length;
     setMatchCursor(next);
-    focusSpan(matchList[next]);
+    revealSpan(matchList[next], false);
   };
+  // a link with ?uiFind= scrolls to the first match once
+  const revealedInitial = useRef(false);
+  useEffect(() => {
+    if (revealedInitial.current || !matches) return;
+    revealedInitial.current = true;
+    if (matchList.length > 0) {
+      setMatchCursor(0);
+      revealSpan(matchList[0], false);
+    }
+  }, [matches, matchList, revealSpan]);
 
   const viewStart = model.startTime + view[0] * model.duration;
   const viewDur = Math.max((view[1] - view[0]) * model.duration, 1);
@@ -229,10 +240,25 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, viewStart, viewDur, m
   // or inside the bar's end when the bar is nearly as wide as the trace
   const labelStyle =
     left + width <= 80 ? { left: `${left + width}%` } : left >= 12 ? { right: `${100 - left}%` } : { right: `${100 - left - width}%`, color: '#fff' };
-  const onKey = (e: KeyboardEvent) => {
+  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
       onToggleDetail(n.spanID);
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      // move focus to the next / previous row
+      e.preventDefault();
+      const rows = [...(e.currentTarget.closest('.timeline-rows')?.querySelectorAll<HTMLElement>('[data-testid=span-row]') ?? [])];
+      const i = rows.indexOf(e.currentTarget);
+      const next = rows[i + (e.key === 'ArrowDown' ? 1 : -1)];
+      if (next) {
+        next.focus();
+        next.scrollIntoView({ block: 'nearest' });
+      }
+    } else if ((e.key === 'ArrowLeft' && !isCollapsed) || (e.key === 'ArrowRight' && isCollapsed)) {
+      if (n.children.length > 0) {
+        e.preventDefault();
+        onToggleCollapse(n.spanID);
+      }
     }
   };
   return (
