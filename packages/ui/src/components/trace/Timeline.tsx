@@ -8,11 +8,6 @@ import { Minimap } from './Minimap';
 
 const TICKS = 5;
 
-/**
- * The trace timeline: one row per visible span in tree order, name column on the left (indented
- * by depth, coloured by service), a bar positioned relative to the trace on the right. Clicking a
- * row toggles its details; the caret collapses its subtree.
- */
 export const ROW_HEIGHT = 28;
 const NONE: readonly Interval[] = [];
 /** Height assumed for an open span's details until it has been measured. */
@@ -26,6 +21,11 @@ export interface TimelineProps {
   matches?: ReadonlySet<string> | null;
 }
 
+/**
+ * The trace timeline: one row per visible span in tree order, name column on the left (indented
+ * by depth, coloured by service), a bar positioned relative to the trace on the right. Clicking a
+ * row toggles its details; the caret collapses its subtree.
+ */
 export function Timeline({ model, find = '', onFindChange, matches = null }: TimelineProps) {
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set());
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
@@ -102,10 +102,10 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
     revealSpan(matchList[next], false);
   };
   // a link with ?uiFind= scrolls to the first match once
-  const revealedInitial = useRef(false);
+  const pendingInitialReveal = useRef(find.trim() !== '');
   useEffect(() => {
-    if (revealedInitial.current || !matches) return;
-    revealedInitial.current = true;
+    if (!pendingInitialReveal.current || !matches) return;
+    pendingInitialReveal.current = false;
     if (matchList.length > 0) {
       setMatchCursor(0);
       revealSpan(matchList[0], false);
