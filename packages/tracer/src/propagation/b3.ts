@@ -6,7 +6,7 @@
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { trace } from '@opentelemetry/api';
 import type { AriadneSpanContext } from '../span.js';
-import { getHeader, normSpanId, normTraceId, validSpanId, validTraceId } from './util.js';
+import { injectable, getHeader, normSpanId, normTraceId } from './util.js';
 
 export const B3_SINGLE = 'b3';
 export const B3_TRACE_ID = 'x-b3-traceid';
@@ -56,7 +56,7 @@ export class B3Propagator implements TextMapPropagator {
 
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const sc = trace.getSpanContext(context) as AriadneSpanContext | undefined;
-    if (!sc || !validTraceId(sc.traceId) || !validSpanId(sc.spanId)) return;
+    if (!sc || !injectable(sc.traceId, sc.spanId)) return;
     const sampled = sc.traceFlags & 1 ? '1' : '0';
     if (this.injectEncoding === 'single') {
       setter.set(carrier, B3_SINGLE, `${sc.traceId}-${sc.spanId}-${sc.debug ? 'd' : sampled}`);

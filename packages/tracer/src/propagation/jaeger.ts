@@ -8,7 +8,7 @@ import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@
 import { propagation, trace } from '@opentelemetry/api';
 import { JAEGER_DEBUG_ID_KEY } from '../core.js';
 import type { AriadneSpanContext } from '../span.js';
-import { getHeader, keysWithPrefix, normSpanId, normTraceId, safeDecode, validSpanId, validTraceId } from './util.js';
+import { injectable, getHeader, isHexUpTo, keysWithPrefix, normSpanId, normTraceId, safeDecode } from './util.js';
 
 export const UBER_TRACE_ID = 'uber-trace-id';
 export const UBER_BAGGAGE_PREFIX = 'uberctx-';
@@ -18,8 +18,8 @@ const MAX_BAGGAGE_ITEMS = 64;
 
 /** Parses an uber-trace-id value (possibly URL-encoded); undefined when invalid. */
 export function parseUberTraceId(raw: string): AriadneSpanContext | undefined {
-  let v = raw.trim();
-  if (v.length > 256) return undefined;
+  if (raw.length > 256) return undefined;
+  let v = raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() : raw;
   if (v.includes('%')) {
     const d = safeDecode(v);
     if (d === undefined) return undefined;
@@ -30,8 +30,7 @@ export function parseUberTraceId(raw: string): AriadneSpanContext | undefined {
   const traceId = normTraceId(parts[0]);
   const spanId = normSpanId(parts[1]);
   if (!traceId || !spanId) return undefined;
-  if (parts[2].length === 0 || parts[2].length > 16 || !/^[0-9a-fA-F]+$/.test(parts[2])) return undefined;
-  if (!/^[0-9a-fA-F]{1,2}$/.test(parts[3])) return undefined;
+  if (!isHexUpTo(parts[2], 16) || !isHexUpTo(parts[3], 2)) return undefined;
   const flags = parseInt(parts[3], 16);
   const sc: AriadneSpanContext = { traceId, spanId, traceFlags: flags & 1 || flags & 2 ? 1 : 0, isRemote: true };
   if (flags & 2) sc.debug = true;
@@ -51,7 +50,7 @@ export class JaegerPropagator implements TextMapPropagator {
 
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const sc = trace.getSpanContext(context) as AriadneSpanContext | undefined;
-    if (sc && validTraceId(sc.traceId) && validSpanId(sc.spanId)) {
+    if (sc && injectable(sc.traceId, sc.spanId)) {
       const tid = this.short && sc.traceId.startsWith('0000000000000000') ? sc.traceId.slice(16) : sc.traceId;
       const flags = (sc.traceFlags & 1) | (sc.debug ? 2 : 0);
       setter.set(carrier, UBER_TRACE_ID, `${tid}:${sc.spanId}:0:${flags.toString(16)}`);

@@ -42,8 +42,11 @@ export function keysWithPrefix<C>(getter: TextMapGetter<C>, carrier: C, prefix: 
   try {
     const keys = getter.keys(carrier);
     if (!Array.isArray(keys)) return out;
+    const first = prefix.charCodeAt(0);
     for (const k of keys) {
-      if (typeof k === 'string' && k.length > prefix.length && k.toLowerCase().startsWith(prefix)) out.push(k);
+      if (typeof k !== 'string' || k.length <= prefix.length) continue;
+      const c = k.charCodeAt(0) | 0x20; // ASCII lowercase
+      if (c === first && k.slice(0, prefix.length).toLowerCase() === prefix) out.push(k);
     }
   } catch {
     // hostile carrier
@@ -51,27 +54,76 @@ export function keysWithPrefix<C>(getter: TextMapGetter<C>, carrier: C, prefix: 
   return out;
 }
 
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
-const ZERO = /^0+$/;
+/**
+ * 0 = not hex, 1 = lowercase hex, 2 = hex with uppercase letters; all-zero ids count as not hex
+ * (invalid). A char loop: several times cheaper than regular expressions on the hot path.
+ */
+function hexKind(id: string): 0 | 1 | 2 {
+  let upper = false;
+  let nonZero = false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (c !== 48) nonZero = true;
+    } else if (c >= 97 && c <= 102) nonZero = true;
+    else if (c >= 65 && c <= 70) {
+      nonZero = true;
+      upper = true;
+    } else return 0;
+  }
+  if (!nonZero) return 0;
+  return upper ? 2 : 1;
+}
 
 export function validTraceId(id: string): boolean {
-  return HEX32.test(id) && !ZERO.test(id);
+  return typeof id === 'string' && id.length === 32 && hexKind(id) === 1;
 }
 export function validSpanId(id: string): boolean {
-  return HEX16.test(id) && !ZERO.test(id);
+  return typeof id === 'string' && id.length === 16 && hexKind(id) === 1;
+}
+
+const ZERO_TRACE = '00000000000000000000000000000000';
+const ZERO_SPAN = '0000000000000000';
+/**
+ * Cheap check before injecting a span context: right lengths, not the invalid all-zero ids. Ids
+ * of contexts we extract or create are validated where they are made; an id that is not hex can
+ * only come from a hand-built context, and the receiving side rejects it.
+ */
+export function injectable(traceId: unknown, spanId: unknown): boolean {
+  return (
+    typeof traceId === 'string' &&
+    typeof spanId === 'string' &&
+    traceId.length === 32 &&
+    spanId.length === 16 &&
+    traceId !== ZERO_TRACE &&
+    spanId !== ZERO_SPAN
+  );
+}
+
+function norm(id: string, len: number): string {
+  if (id.length === 0 || id.length > len) return '';
+  const k = hexKind(id);
+  if (k === 0) return '';
+  const lower = k === 2 ? id.toLowerCase() : id;
+  return lower.length === len ? lower : lower.padStart(len, '0');
 }
 
 /** 1–32 hex chars (any case) → 32 lowercase chars, or '' when invalid or all zeros. */
 export function normTraceId(id: string): string {
-  if (id.length === 0 || id.length > 32) return '';
-  const t = id.toLowerCase().padStart(32, '0');
-  return validTraceId(t) ? t : '';
+  return norm(id, 32);
 }
 export function normSpanId(id: string): string {
-  if (id.length === 0 || id.length > 16) return '';
-  const s = id.toLowerCase().padStart(16, '0');
-  return validSpanId(s) ? s : '';
+  return norm(id, 16);
+}
+
+/** Hex of 1..max chars, any case, zeros allowed. */
+export function isHexUpTo(s: string, max: number): boolean {
+  if (s.length === 0 || s.length > max) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
 }
 
 export function safeDecode(s: string): string | undefined {

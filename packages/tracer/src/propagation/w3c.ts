@@ -2,7 +2,7 @@
 import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@opentelemetry/api';
 import { createTraceState, propagation, trace, baggageEntryMetadataFromString } from '@opentelemetry/api';
 import type { AriadneSpanContext } from '../span.js';
-import { getHeader, validSpanId, validTraceId } from './util.js';
+import { injectable, getHeader, validSpanId, validTraceId } from './util.js';
 
 export const TRACEPARENT = 'traceparent';
 export const TRACESTATE = 'tracestate';
@@ -27,7 +27,7 @@ export function parseTraceparent(h: string): AriadneSpanContext | undefined {
 export class W3CTraceContextPropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
     const sc = trace.getSpanContext(context) as AriadneSpanContext | undefined;
-    if (!sc || !validTraceId(sc.traceId) || !validSpanId(sc.spanId)) return;
+    if (!sc || !injectable(sc.traceId, sc.spanId)) return;
     const flags = sc.traceFlags & 1 ? '01' : '00';
     setter.set(carrier, TRACEPARENT, `00-${sc.traceId}-${sc.spanId}-${flags}`);
     if (sc.traceState) {
