@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
-export const FIXTURES = join(ROOT, '../shared/fixtures');
+export const FIXTURES = process.env.ARIADNE_FIXTURES_DIR || join(ROOT, "../shared/fixtures");
 export const CLI_SRC = join(ROOT, 'packages/cli/src/main.ts');
 
 export interface Running {

@@ -1,3 +1,4 @@
+import { fixturesDir } from './helpers/expect.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { decodeJaegerAgentMessage, decodeJaegerQueryJson, decodeOtlpJson, spansT
 import type { JaegerJsonKeyValue, JaegerJsonSpan } from '@ariadne/codec';
 import type { Span } from '@ariadne/model';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = fixturesDir();
 const expectOf = (name: string) => JSON.parse(readFileSync(join(FIXTURES, `${name}.expect.json`), 'utf8'));
 const byStart = (a: Span, b: Span) => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0);
 

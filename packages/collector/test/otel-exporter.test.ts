@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -92,7 +93,7 @@ describe('OTLP/HTTP receiver with DuckDBStore', () => {
     const pipeline = new SpanPipeline(store, { maxBatchDelayMs: 1 });
     const l = await startHttpServer(createOtlpHttpHandler(pipeline), { port: 0, name: 'otlp-http' });
     try {
-      const body = readFileSync('/work/shared/fixtures/otlp-http-protobuf.bin');
+      const body = readFileSync(fileURLToPath(new URL('../../../../shared/fixtures/otlp-http-protobuf.bin', import.meta.url)));
       const r = await send(l.address.port, { headers: { 'content-type': 'application/x-protobuf' }, chunks: [body] });
       events.push(`response ${r.status}`);
       assert.deepEqual(events, ['committed 4', 'response 200']);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { ControlledStore } from './helpers.js';
 import { decodeExportResponseProto, decodeStatusProto, send, split } from './http-client.js';
 import type { Reply, SendOptions } from './http-client.js';
 
-const FIXTURES = '/work/shared/fixtures';
+const FIXTURES = process.env.ARIADNE_FIXTURES_DIR || fileURLToPath(new URL('../../../../shared/fixtures', import.meta.url));
 const PROTO_BODY = readFileSync(`${FIXTURES}/otlp-http-protobuf.bin`);
 const JSON_BODY = readFileSync(`${FIXTURES}/otlp-http.json`);
 const PROTO_TRACE = '5827fb2d5092bc246e70cccdf6fcb590';

@@ -58,13 +58,15 @@ export interface ExpectOptions {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The fixtures directory: $ARIADNE_FIXTURES_DIR, else the copy next to this helper, else /work/shared/fixtures. */
+/**
+ * The shared real-client fixtures: $ARIADNE_FIXTURES_DIR, else `shared/fixtures` beside the repo
+ * (where CI and every checkout keep them). Missing fixtures fail loudly: they are never skipped.
+ */
 export function fixturesDir(): string {
   const env = process.env.ARIADNE_FIXTURES_DIR;
-  if (env && existsSync(env)) return env;
-  const local = join(here, 'fixtures');
-  if (existsSync(join(local, 'index.json'))) return local;
-  return '/work/shared/fixtures';
+  const dir = env || join(here, '../../../../../shared/fixtures');
+  if (!existsSync(join(dir, 'index.json'))) throw new Error(`fixtures not found at ${dir} (set ARIADNE_FIXTURES_DIR)`);
+  return dir;
 }
 
 /** Raw bytes of a fixture file (e.g. 'otlp-http-protobuf.bin'). */
