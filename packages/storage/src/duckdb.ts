@@ -152,9 +152,20 @@ function toRow(s: Span): Row {
     start: s.startTimeUnixNano,
     duration: d > 0n ? d : 0n,
     status: s.status.code,
-    tags: tagText(s),
-    json: serializeSpan(s),
+    tags: flatten(tagText(s)),
+    json: flatten(serializeSpan(s)),
   };
+}
+
+/**
+ * Make V8 flatten a string built by concatenation (a rope) — ToNumber flattens its argument, as
+ * the `flatstr` package does. Measured: appending a ~650-char rope cost 8 µs, a flat string 2 µs,
+ * the flattening 2.7 µs.
+ */
+function flatten(s: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-unused-expressions
+  (s as unknown as number) | 0;
+  return s;
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
