@@ -361,6 +361,16 @@ test('find trace by id: a known id opens the trace, an unknown id shows the API 
     await page.getByTestId('timeline').waitFor();
     assert.equal(await page.getByTestId('span-row').count(), 4);
 
+    // several ids list those traces and name the ones not found
+    await page.getByTestId('find-trace-input').fill(`${TRACE_ID}, ${TRACE2_ID} ${'e'.repeat(32)}`);
+    await page.getByTestId('find-trace-button').click();
+    await page.waitForURL('**/search?traceID=*');
+    await until(async () => (await page.getByTestId('trace-result').count()) === 2);
+    assert.deepEqual(new URL(page.url()).searchParams.getAll('traceID'), [TRACE_ID, TRACE2_ID, 'e'.repeat(32)]);
+    assert.match((await page.getByTestId('not-found-ids').textContent()) ?? '', new RegExp('e{32}'));
+    await page.goBack();
+    await page.waitForURL(`**/trace/${TRACE_ID}`);
+
     // browser back returns to the previous view
     await page.goBack();
     await page.getByTestId('error').waitFor();

@@ -1,5 +1,5 @@
 // The query service's Jaeger-compatible JSON API, on the same origin as the UI.
-import type { JaegerResponse, JaegerTrace } from './model/jaeger';
+import type { JaegerError, JaegerResponse, JaegerTrace } from './model/jaeger';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -27,6 +27,14 @@ export function parseJson(text: string): unknown {
 }
 
 async function getData<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await getEnvelope<T>(path, signal, false)).data;
+}
+
+/**
+ * Fetch one API response. Non-2xx answers throw an ApiError with the server's message; with
+ * `allowPartial`, a 2xx answer's `errors` (e.g. some trace ids not found) are returned beside the data.
+ */
+async function getEnvelope<T>(path: string, signal: AbortSignal | undefined, allowPartial: boolean): Promise<{ data: T; errors: JaegerError[] }> {
   let res: Response;
   try {
     res = await fetch(path, { signal, headers: { accept: 'application/json' } });
@@ -42,12 +50,12 @@ async function getData<T>(path: string, signal?: AbortSignal): Promise<T> {
     body = undefined;
   }
   const firstError = body?.errors?.find((e) => e && (e.msg || e.code));
-  if (!res.ok || firstError) {
+  if (!res.ok || (firstError && !allowPartial)) {
     const msg = firstError?.msg || (text && !body ? text.slice(0, 300) : '') || res.statusText || 'request failed';
     throw new ApiError(`${res.status} ${msg}`.trim(), res.status);
   }
   if (!body) throw new ApiError(`${res.status} the response is not JSON`, res.status);
-  return (body.data ?? ([] as unknown)) as T;
+  return { data: (body.data ?? ([] as unknown)) as T, errors: (body.errors ?? []).filter(Boolean) };
 }
 
 export function fetchServices(signal?: AbortSignal): Promise<string[]> {
@@ -83,6 +91,14 @@ export function searchQueryString(p: SearchParams): string {
 
 export function searchTraces(p: SearchParams, signal?: AbortSignal): Promise<JaegerTrace[]> {
   return getData<JaegerTrace[]>(`/api/traces?${searchQueryString(p)}`, signal);
+}
+
+/** Several traces by id (Jaeger: `/api/traces?traceID=a&traceID=b`); ids not found come back as errors. */
+export async function fetchTracesById(ids: string[], signal?: AbortSignal): Promise<{ traces: JaegerTrace[]; notFound: string[] }> {
+  const q = new URLSearchParams();
+  for (const id of ids) q.append('traceID', id);
+  const { data, errors } = await getEnvelope<JaegerTrace[]>(`/api/traces?${q}`, signal, true);
+  return { traces: data, notFound: errors.map((e) => e.traceID || e.msg || 'unknown') };
 }
 
 export async function fetchTrace(traceId: string, signal?: AbortSignal): Promise<JaegerTrace> {

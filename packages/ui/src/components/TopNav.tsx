@@ -8,10 +8,11 @@ export function TopNav() {
   const theme = useTheme();
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const clean = id.trim().toLowerCase();
-    if (!clean) return;
+    // one id opens the trace; several (space or comma separated) list them, as Jaeger UI does
+    const ids = [...new Set(id.toLowerCase().split(/[\s,]+/).filter(Boolean))];
+    if (ids.length === 0) return;
     setId('');
-    navigate(tracePath(clean));
+    navigate(ids.length === 1 ? tracePath(ids[0]) : `/search?${ids.map((x) => `traceID=${encodeURIComponent(x)}`).join('&')}`);
   };
   return (
     <header className="topnav" data-testid="topnav">
@@ -30,7 +31,7 @@ export function TopNav() {
         <input
           data-testid="find-trace-input"
           aria-label="Find trace by id"
-          placeholder="Lookup by Trace ID…"
+          placeholder="Lookup by Trace ID(s)…"
           value={id}
           onChange={(e) => setId(e.target.value)}
           spellCheck={false}
