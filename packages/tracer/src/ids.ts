@@ -8,14 +8,15 @@
 import { randomFillSync } from 'node:crypto';
 
 const POOL_BYTES = 4096;
-const bytes = Buffer.allocUnsafe(POOL_BYTES);
+const bytes = Buffer.alloc(POOL_BYTES); // own (unpooled) memory, so the word view below is aligned
+const words = new Uint32Array(bytes.buffer, bytes.byteOffset, POOL_BYTES / 4);
 let pool = '';
 let pos = 0;
 
 function refill(): void {
   randomFillSync(bytes);
-  for (let i = 0; i < POOL_BYTES; i += 8) {
-    if (bytes.readUInt32LE(i) === 0 && bytes.readUInt32LE(i + 4) === 0) bytes[i + 7] = 1;
+  for (let i = 0; i < words.length; i += 2) {
+    if (words[i] === 0 && words[i + 1] === 0) words[i + 1] = 1;
   }
   pool = bytes.toString('hex');
   pos = 0;

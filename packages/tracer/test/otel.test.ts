@@ -188,6 +188,23 @@ describe('OpenTelemetry API provider', () => {
   });
 });
 
+describe('ids', () => {
+  it('span and trace ids are valid lowercase hex, and unique across many spans (pool refills)', () => {
+    const t = trace.getTracer('ids');
+    const spans = new Set<string>();
+    const traces = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const sc = t.startSpan('i', { root: true }).spanContext();
+      assert.ok(isValidTraceId(sc.traceId) && /^[0-9a-f]{32}$/.test(sc.traceId));
+      assert.ok(isValidSpanId(sc.spanId) && /^[0-9a-f]{16}$/.test(sc.spanId));
+      spans.add(sc.spanId);
+      traces.add(sc.traceId);
+    }
+    assert.equal(spans.size, 5000);
+    assert.equal(traces.size, 5000);
+  });
+});
+
 describe('AsyncLocalStorage scopes', () => {
   const t = () => trace.getTracer('scopes');
   it('nested and concurrent async work keep their own active span across await and timers', async () => {
