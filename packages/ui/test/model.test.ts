@@ -188,3 +188,20 @@ test('compare: spans merged by service/operation path, counted per side', async 
   );
   assert.deepEqual(diff.counts, { same: 1, changed: 1, added: 1, removed: 1 });
 });
+
+test('trace model tolerates nulls, missing processes and negative durations', () => {
+  const m = buildTraceModel({
+    traceID: 't1',
+    spans: [
+      { traceID: 't1', spanID: 'a', operationName: 'root', references: null, startTime: 100, duration: -5, tags: null, logs: null, processID: 'nope', warnings: null },
+      { traceID: 't1', spanID: 'b', operationName: '__proto__', references: [{ refType: 'CHILD_OF', traceID: 't1', spanID: 'a' }], startTime: 90, duration: 30, tags: [{ key: 'error', type: 'string', value: 'true' }], logs: [{ timestamp: 95, fields: null as never }], processID: 'p1' },
+    ],
+    processes: { p1: { serviceName: '', tags: null } },
+  });
+  assert.deepEqual(m.spans.map((n) => n.spanID), ['a', 'b']);
+  assert.equal(m.startTime, 90);
+  assert.equal(m.endTime, 120);
+  assert.deepEqual(m.services.map((s) => [s.name, s.spanCount]), [['unknown', 2]]);
+  assert.equal(m.errorCount, 1);
+  assert.equal(m.spans[1].relStart, 0);
+});
