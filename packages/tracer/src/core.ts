@@ -25,6 +25,7 @@ export interface TracerCoreOptions {
   metrics?: TracerMetrics;
 }
 
+const IDS = { span: fastSpanId, trace: fastTraceId };
 const INVALID_TRACE = '00000000000000000000000000000000';
 const INVALID_SPAN = '0000000000000000';
 
@@ -78,7 +79,10 @@ export class TracerCore {
   ): ApiSpan {
     const m = this.metrics;
     if (typeof name !== 'string') name = String(name);
-    const traceId = parent ? parent.traceId : fastTraceId();
+    // A sampler that ignores trace ids (const, rate limiting, parent-based over those) decides a new
+    // trace before its id is drawn; an unsampled root then draws ids only if its context is used.
+    const lazyId = !parent && this.sampler.usesTraceId === false;
+    let traceId = parent ? parent.traceId : lazyId ? '' : fastTraceId();
     const debug = parent ? parent.debug === true : debugId !== undefined;
     let decision: SamplingDecision;
     let samplerTags;
@@ -106,7 +110,8 @@ export class TracerCore {
       if (sampled) m.tracesJoinedSampled++;
       else m.tracesJoinedNotSampled++;
     }
-    if (decision === SamplingDecision.NOT_RECORD) return new UnsampledSpan(traceId, parent?.traceState, fastSpanId);
+    if (decision === SamplingDecision.NOT_RECORD) return new UnsampledSpan(traceId, parent?.traceState, IDS);
+    if (lazyId) traceId = fastTraceId();
     const span = new RecordingSpan(this, scope, traceId, fastSpanId(), parent, name, kind, startTime, sampled, parent?.traceState, debug);
     if (attributes !== undefined) span.setAttributes(attributes);
     if (!parent) {

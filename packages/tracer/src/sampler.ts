@@ -26,6 +26,8 @@ export interface Sampler {
   toString(): string;
   /** Stops timers (remote sampler). */
   close?(): void;
+  /** False when decisions for new traces never look at the trace id (lets the tracer skip drawing one). */
+  readonly usesTraceId?: boolean;
 }
 
 export const SAMPLER_TYPE_TAG = 'sampler.type';
@@ -55,6 +57,7 @@ export const SAMPLED: SamplingResult = result(SamplingDecision.RECORD_AND_SAMPLE
 
 /** Jaeger `const`: all or nothing (OTel `always_on` / `always_off`). */
 export class ConstSampler implements Sampler {
+  readonly usesTraceId = false;
   private readonly res: SamplingResult;
   constructor(readonly decision: boolean) {
     this.res = result(decision ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD, 'const', decision);
@@ -175,6 +178,7 @@ export class RateLimiter {
 
 /** Jaeger `ratelimiting`: at most `maxTracesPerSecond` new traces per second (token bucket). */
 export class RateLimitingSampler implements Sampler {
+  readonly usesTraceId = false;
   readonly maxTracesPerSecond: number;
   private readonly limiter: RateLimiter;
   private readonly yes: SamplingResult;
@@ -294,8 +298,11 @@ export class ParentBasedSampler implements Sampler {
   private readonly remoteNotSampled: Sampler;
   private readonly localSampled: Sampler;
   private readonly localNotSampled: Sampler;
+  readonly usesTraceId: boolean;
   constructor(options: ParentBasedOptions) {
     this.root = options.root;
+    // for new traces only the root sampler decides
+    this.usesTraceId = options.root.usesTraceId !== false;
     this.remoteSampled = options.remoteParentSampled ?? ALWAYS_ON;
     this.remoteNotSampled = options.remoteParentNotSampled ?? ALWAYS_OFF;
     this.localSampled = options.localParentSampled ?? ALWAYS_ON;

@@ -128,13 +128,17 @@ export class UnsampledSpan implements ApiSpan {
   /** The OpenTracing wrapper of this span, if any. */
   ot: unknown = undefined;
   private ctx: AriadneSpanContext | undefined = undefined;
+  /** `traceId` '' means: draw a new trace id too, on first use. */
   constructor(
     private readonly traceId: string,
     private readonly traceState: TraceState | undefined,
-    private readonly newSpanId: () => string,
+    private readonly ids: { span(): string; trace(): string },
   ) {}
   spanContext(): AriadneSpanContext {
-    return this.ctx ?? (this.ctx = { traceId: this.traceId, spanId: this.newSpanId(), traceFlags: 0, traceState: this.traceState, isRemote: false });
+    return (
+      this.ctx ??
+      (this.ctx = { traceId: this.traceId || this.ids.trace(), spanId: this.ids.span(), traceFlags: 0, traceState: this.traceState, isRemote: false })
+    );
   }
   setAttribute(): this {
     return this;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { ROOT_CONTEXT, SpanKind as ApiKind } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind as ApiKind, trace } from '@opentelemetry/api';
 import { findAttribute, randomTraceId } from '@ariadne/model';
 import {
   ConstSampler,
@@ -148,6 +148,13 @@ describe('samplers', () => {
     const s = t.getTracer('x').startSpan('no', { kind: ApiKind.CLIENT, attributes: { a: 1 } });
     assert.equal(s.isRecording(), false);
     assert.equal(s.spanContext().traceFlags, 0);
+    // ids are drawn lazily for unsampled roots, but valid and stable once drawn
+    assert.match(s.spanContext().traceId, /^[0-9a-f]{32}$/);
+    assert.match(s.spanContext().spanId, /^[0-9a-f]{16}$/);
+    assert.equal(s.spanContext(), s.spanContext());
+    const child = t.getTracer('x').startSpan('child', {}, trace.setSpan(ROOT_CONTEXT, s));
+    assert.equal(child.spanContext().traceId, s.spanContext().traceId, 'unsampled children stay in the trace');
+    assert.notEqual(child.spanContext().spanId, s.spanContext().spanId);
     s.setAttribute('a', 1).addEvent('e').setStatus({ code: 2 }).updateName('n');
     s.recordException(new Error('x'));
     s.end();
@@ -156,7 +163,7 @@ describe('samplers', () => {
     assert.equal(ot.getBaggageItem('b'), 'c');
     ot.finish();
     assert.equal(reporter.spans.length, 0);
-    assert.equal(t.metrics.spansStartedNotSampled, 2);
+    assert.equal(t.metrics.spansStartedNotSampled, 3);
   });
 });
 
