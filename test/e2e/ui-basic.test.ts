@@ -328,6 +328,17 @@ test('trace view shows the span tree, details on click, and hostile values as te
     await page.keyboard.press('ArrowRight');
     await until(async () => (await page.getByTestId('span-row').count()) === 4);
 
+    // the name column can be widened by dragging the divider
+    const tl = await page.getByTestId('timeline').boundingBox();
+    const handle = await page.getByTestId('column-resizer').boundingBox();
+    assert.ok(tl && handle);
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(tl.x + tl.width * 0.5, handle.y + handle.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const nameBox = await rows.nth(0).locator('.tl-name-col').boundingBox();
+    assert.ok(nameBox && Math.abs(nameBox.width / tl.width - 0.5) < 0.03, `name column ${nameBox?.width} of ${tl.width}`);
+
     // collapsing FindNearest hides its child
     await rows.nth(2).getByTestId('span-toggle').click();
     assert.deepEqual(await page.getByTestId('span-row').getByTestId('span-operation').allTextContents(), TREE_ORDER.slice(0, 3));

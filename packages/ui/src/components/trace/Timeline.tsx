@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent } from 'react';
 import { useWindowedRange } from './useWindowedRange';
 import { criticalPath, type Interval, type SpanNode, type TraceModel } from '../../model/trace';
 import { formatDuration } from '../../model/format';
@@ -34,6 +34,8 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
   const [showCritical, setShowCritical] = useState(false);
   /** the zoomed window, as fractions of the trace's duration */
   const [view, setView] = useState<readonly [number, number]>([0, 1]);
+  /** width of the name column, % of the timeline */
+  const [nameCol, setNameCol] = useState(32);
   const critical = useMemo(() => (showCritical ? criticalPath(model) : null), [model, showCritical]);
   const rowsRef = useRef<HTMLDivElement>(null);
 
@@ -115,7 +117,7 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
   const viewStart = model.startTime + view[0] * model.duration;
   const viewDur = Math.max((view[1] - view[0]) * model.duration, 1);
   return (
-    <section className="timeline" data-testid="timeline">
+    <section className="timeline" data-testid="timeline" style={{ '--name-col': `${nameCol}%` } as CSSProperties}>
       <div className="timeline-toolbar">
         <button type="button" data-testid="collapse-all" onClick={() => setCollapsed(new Set(model.spans.filter((n) => n.children.length > 0).map((n) => n.spanID)))}>
           Collapse all
@@ -172,6 +174,7 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
       <Minimap model={model} view={view} onViewChange={setView} />
       <div className="timeline-head">
         <div className="tl-name-col">Service &amp; Operation</div>
+        <ColumnResizer value={nameCol} onChange={setNameCol} />
         <div className="tl-bar-col tl-ticks">
           {Array.from({ length: TICKS }, (_, i) => (
             <span key={i} className="tl-tick" style={{ left: `${(i / (TICKS - 1)) * 100}%` }}>
@@ -346,4 +349,35 @@ export function placeInView(a: number, b: number, viewStart: number, viewDur: nu
   const left = ((l - viewStart) / viewDur) * 100;
   const width = Math.max(((r - l) / viewDur) * 100, minWidth);
   return [Math.min(left, 100 - minWidth), width];
+}
+
+/** The drag handle between the name column and the bars (width in % of the timeline, 15–70). */
+function ColumnResizer({ value, onChange }: { value: number; onChange: (v: number) => void }) {
+  const dragging = useRef(false);
+  const setFrom = (e: PointerEvent<HTMLDivElement>) => {
+    const box = e.currentTarget.closest('.timeline')?.getBoundingClientRect();
+    if (!box || box.width === 0) return;
+    onChange(Math.min(70, Math.max(15, ((e.clientX - box.left) / box.width) * 100)));
+  };
+  return (
+    <div
+      className="tl-resizer"
+      data-testid="column-resizer"
+      role="separator"
+      aria-orientation="vertical"
+      aria-valuenow={Math.round(value)}
+      aria-valuemin={15}
+      aria-valuemax={70}
+      style={{ left: `${value}%` }}
+      onPointerDown={(e) => {
+        dragging.current = true;
+        e.currentTarget.setPointerCapture?.(e.pointerId);
+      }}
+      onPointerMove={(e) => dragging.current && setFrom(e)}
+      onPointerUp={(e) => {
+        if (dragging.current) setFrom(e);
+        dragging.current = false;
+      }}
+    />
+  );
 }
