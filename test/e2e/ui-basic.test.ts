@@ -393,6 +393,11 @@ test('find trace by id: a known id opens the trace, an unknown id shows the API 
     await page.getByTestId('error').waitFor();
     assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
     await page.screenshot({ path: join(artifacts, 'ui-dark-not-found.png'), fullPage: true });
+    await page.goto(`${base}/trace/${TRACE_ID}`);
+    await page.getByTestId('span-row').nth(2).click();
+    await page.getByTestId('span-detail').waitFor();
+    assert.equal(await page.locator('html').getAttribute('data-theme'), 'dark');
+    await page.screenshot({ path: join(artifacts, 'ui-dark-trace.png'), fullPage: true });
     await page.getByTestId('theme-toggle').click();
     assert.equal(await page.locator('html').getAttribute('data-theme'), 'light');
     assert.deepEqual(pageErrors, []);
