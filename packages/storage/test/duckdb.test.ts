@@ -187,3 +187,40 @@ describe('DuckDBStore', () => {
     }
   });
 });
+
+describe('DuckDBStore durability', () => {
+  it('kill -9 during sustained writes loses no acknowledged span', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = freshDir();
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'ack-writer.ts'), dir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const acked: string[] = [];
+    let buf = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('exit', (code) => reject(new Error(`writer exited early with ${code}`)));
+        child.stdout!.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          acked.push(...lines);
+          if (acked.length >= 60) resolve();
+        });
+      });
+    } finally {
+      child.removeAllListeners('exit');
+      child.kill('SIGKILL');
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+    }
+    const s = await DuckDBStore.open({ dataDir: dir });
+    try {
+      const got = await s.getTraces(acked);
+      const missing = acked.filter((t) => got.get(t)?.length !== 50);
+      assert.deepEqual(missing, [], `${missing.length} of ${acked.length} acknowledged traces lost or partial`);
+    } finally {
+      await s.close();
+    }
+  });
+});
