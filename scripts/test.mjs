@@ -39,6 +39,7 @@ function findTests(dir, out) {
 
 if (!skipBuild) {
   run('npx', ['tsc', '-b', 'packages/cli', 'packages/tracer']);
+  run('npm', ['run', 'typecheck', '-w', '@ariadne/ui', '--silent']);
   run('npm', ['run', 'build', '-w', '@ariadne/ui', '--silent']);
 }
 
