@@ -65,7 +65,7 @@ export class TracerCore {
 
   /**
    * Starts a span. `parent` must be usable (see isUsableParent) or undefined for a new trace.
-   * Unsampled spans are the API's non-recording span around a fresh span context.
+   * Unsampled spans are an UnsampledSpan whose ids are drawn when (if) its context is used.
    */
   startSpan(
     name: string,
