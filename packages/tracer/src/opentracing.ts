@@ -59,6 +59,9 @@ export class AriadneOTSpan extends ot.Span {
     this.baggage = baggage;
     if (otelSpan instanceof RecordingSpan || otelSpan instanceof UnsampledSpan) otelSpan.ot = this;
   }
+  override context(): AriadneOTSpanContext {
+    return this._context();
+  }
   protected override _context(): AriadneOTSpanContext {
     // created on first use: most spans are never asked for their context
     return this.ctx ?? (this.ctx = new AriadneOTSpanContext(this.otelSpan.spanContext(), this.baggage));
@@ -205,6 +208,10 @@ export class AriadneOpenTracer extends ot.Tracer {
   ) {
     super();
     this.scopes = new AriadneScopeManager(contextManager, this);
+  }
+
+  override startSpan(name: string, options?: AriadneSpanOptions): AriadneOTSpan {
+    return super.startSpan(name, options) as AriadneOTSpan;
   }
 
   scopeManager(): AriadneScopeManager {

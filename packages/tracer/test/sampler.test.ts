@@ -196,11 +196,11 @@ describe('remote sampler against a real strategies server', () => {
       await s.poll();
       assert.match(queries.at(-1)!, /\/sampling\?service=svc(\+|%20)a$/);
       assert.equal(rate(s, 100), 1);
-      assert.ok(s.sampler instanceof ProbabilisticSampler);
+      assert.ok((s.sampler as Sampler) instanceof ProbabilisticSampler);
 
       strategy = { strategyType: 'RATE_LIMITING', rateLimitingSampling: { maxTracesPerSecond: 3 } };
       await s.poll();
-      assert.ok(s.sampler instanceof RateLimitingSampler);
+      assert.ok((s.sampler as Sampler) instanceof RateLimitingSampler);
       const limited = rate(s, 50);
       assert.ok(limited >= 3 / 50 && limited <= 5 / 50, `rate limited to about the bucket size (${limited * 50} of 50)`);
 
@@ -214,7 +214,7 @@ describe('remote sampler against a real strategies server', () => {
         },
       };
       await s.poll();
-      assert.ok(s.sampler instanceof PerOperationSampler);
+      assert.ok((s.sampler as Sampler) instanceof PerOperationSampler);
       assert.equal(rate(s, 50, 'GET /always'), 1);
       assert.equal(rate(s, 50, 'GET /never'), 0);
 
@@ -226,7 +226,7 @@ describe('remote sampler against a real strategies server', () => {
       await s.poll();
       strategy = { strategyType: 'PROBABILISTIC', probabilisticSampling: { samplingRate: 7 } };
       await s.poll();
-      assert.ok(s.sampler instanceof PerOperationSampler, 'still the per-operation strategy');
+      assert.ok((s.sampler as Sampler) instanceof PerOperationSampler, 'still the per-operation strategy');
       assert.equal(rate(s, 50, 'GET /always'), 1);
       assert.equal(metrics.samplerQueries, 6);
       assert.equal(metrics.samplerQueryFailures, 2);
@@ -268,7 +268,7 @@ describe('remote sampler against a real strategies server', () => {
   it('falls back to the default sampler when the server is unreachable', async () => {
     const s = new RemoteSampler({ serviceName: 'x', endpoint: 'http://127.0.0.1:1/sampling', refreshIntervalMs: 0, initialSampler: new ProbabilisticSampler(1) });
     await s.poll();
-    assert.ok(s.sampler instanceof ProbabilisticSampler);
+    assert.ok((s.sampler as Sampler) instanceof ProbabilisticSampler);
     assert.equal(rate(s, 20), 1);
     s.close();
   });
