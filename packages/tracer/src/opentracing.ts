@@ -331,7 +331,7 @@ export class AriadneOpenTracer extends ot.Tracer {
     const ctx = trace.setSpan(this.contextManager.active(), span.otelSpan);
     let result: T;
     try {
-      result = this.contextManager.with(ctx, fn, undefined, span);
+      result = this.contextManager.run(ctx, fn, span);
     } catch (err) {
       failSpan(span, err);
       if (finish) span.finish();

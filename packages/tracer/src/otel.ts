@@ -28,19 +28,23 @@ export class AriadneOtelTracer implements ApiTracer {
   constructor(
     private readonly core: TracerCore,
     readonly scope: InstrumentationScope,
-    private readonly cm?: ContextManager,
+    private readonly cm?: AsyncLocalStorageContextManager,
   ) {}
 
   private apiGlobal: ApiGlobal = undefined;
 
-  private activeContext(): Context {
+  /** Our context manager when it is the one registered with the API (then we may call it directly). */
+  private registeredCm(): AsyncLocalStorageContextManager | undefined {
     const cm = this.cm;
-    if (cm !== undefined) {
-      // the API's registry object lives as long as the process; only its entries change
-      const g = this.apiGlobal ?? (this.apiGlobal = (globalThis as Record<symbol, unknown>)[API_GLOBAL] as ApiGlobal);
-      if (g !== undefined && g.context === cm) return cm.active();
-    }
-    return apiContext.active();
+    if (cm === undefined) return undefined;
+    // the API's registry object lives as long as the process; only its entries change
+    const g = this.apiGlobal ?? (this.apiGlobal = (globalThis as Record<symbol, unknown>)[API_GLOBAL] as ApiGlobal);
+    return g !== undefined && g.context === cm ? cm : undefined;
+  }
+
+  private activeContext(): Context {
+    const cm = this.registeredCm();
+    return cm !== undefined ? cm.active() : apiContext.active();
   }
 
   startSpan(name: string, options?: SpanOptions, ctx?: Context): ApiSpan {
@@ -86,9 +90,12 @@ export class AriadneOtelTracer implements ApiTracer {
       fn = a4 as F;
     }
     if (typeof fn !== 'function') return undefined;
-    const parentCtx = ctx ?? this.activeContext();
+    const cm = this.registeredCm();
+    const parentCtx = ctx ?? (cm !== undefined ? cm.active() : apiContext.active());
     const span = this.startSpan(name, options, parentCtx);
-    return apiContext.with(apiTrace.setSpan(parentCtx, span), fn as never, undefined, span) as ReturnType<F>;
+    const spanCtx = apiTrace.setSpan(parentCtx, span);
+    if (cm !== undefined) return cm.run(spanCtx, fn as (s: ApiSpan) => ReturnType<F>, span);
+    return apiContext.with(spanCtx, fn as never, undefined, span) as ReturnType<F>;
   }
 }
 
