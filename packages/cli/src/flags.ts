@@ -24,6 +24,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'query-port', type: 'port', default: 16686, help: 'Query HTTP API (/api/*) and web UI.', commands: READ },
   { name: 'otlp-http-port', type: 'port', default: 4318, help: 'OTLP/HTTP receiver (POST /v1/traces, protobuf and JSON).', commands: INGEST },
   { name: 'otlp-grpc-port', type: 'port', default: 4317, help: 'OTLP/gRPC receiver (TraceService/Export, gzip).', commands: INGEST },
+  { name: 'jaeger-grpc-port', type: 'port', default: 14250, help: 'Jaeger collector gRPC: jaeger.api_v2.CollectorService/PostSpans.', commands: INGEST },
   { name: 'jaeger-http-port', type: 'port', default: 14268, help: 'Jaeger collector HTTP: POST /api/traces with a binary Thrift Batch.', commands: INGEST },
   { name: 'agent-compact-port', type: 'port', default: 6831, help: 'Jaeger agent: Thrift compact emitBatch over UDP.', commands: INGEST },
   { name: 'agent-binary-port', type: 'port', default: 6832, help: 'Jaeger agent: Thrift binary emitBatch over UDP.', commands: INGEST },

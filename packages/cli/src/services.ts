@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, startOtlpGrpcReceiver,
+  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver,
   type GrpcListener, type UdpListener,
 } from '@ariadne/collector';
 import { createQueryHandler } from '@ariadne/query';
@@ -59,6 +59,7 @@ export async function startServices(command: Command, opts: Options, log: Logger
       const maxBodyBytes = opts['max-request-bytes'] as number;
       await listen('otlp-http', opts['otlp-http-port'] as number, createOtlpHttpHandler(pipeline, { maxBodyBytes }));
       announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes }));
+      announce('jaeger-grpc', await startJaegerGrpcReceiver(pipeline, { host, port: opts['jaeger-grpc-port'] as number, name: 'jaeger-grpc', maxMessageBytes: maxBodyBytes }));
       await listen('jaeger-http', opts['jaeger-http-port'] as number, createJaegerHttpHandler(pipeline, { maxBodyBytes }));
       await listen('zipkin', opts['zipkin-port'] as number, createZipkinHttpHandler(pipeline, { maxBodyBytes }));
       let drops = 0;

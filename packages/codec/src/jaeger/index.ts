@@ -13,3 +13,4 @@
  */
 export * from './thrift.js';
 export * from './model.js';
+export * from './proto.js';

@@ -306,27 +306,63 @@ function readSpan(r: ThriftReader, resource: Resource): Span {
   if ((seen & 1) === 0) throw new CodecError(`jaeger thrift: Span without traceIdLow (offset ${r.offset})`);
   if ((seen & 2) === 0) throw new CodecError(`jaeger thrift: Span without spanId (offset ${r.offset})`);
 
-  const traceId = traceIdHigh + traceIdLow;
-  let parent = parentSpanId === ZERO16 ? '' : parentSpanId;
+  return jaegerSpanToModel(
+    {
+      traceId: traceIdHigh + traceIdLow,
+      spanId,
+      parentSpanId: parentSpanId === ZERO16 ? '' : parentSpanId,
+      name,
+      refs: refs.map((ref) => ({ refType: ref.refType, traceId: ref.traceIdHigh + ref.traceIdLow, spanId: ref.spanId })),
+      flags,
+      startTimeUnixNano: BigInt(start) * 1000n,
+      durationNano: BigInt(duration) * 1000n,
+      tags,
+      logs,
+    },
+    resource,
+  );
+}
+
+/** A Jaeger span as every Jaeger wire format (Thrift, api_v2 protobuf) carries it, ids in hex. */
+export interface JaegerRawSpan {
+  traceId: string;
+  spanId: string;
+  /** '' when absent. */
+  parentSpanId: string;
+  name: string;
+  refs: { refType: number; traceId: string; spanId: string }[];
+  flags: number;
+  startTimeUnixNano: bigint;
+  durationNano: bigint;
+  tags: Attribute[];
+  logs: SpanEvent[];
+}
+
+/**
+ * The Jaeger → model mapping shared by the Thrift and protobuf decoders: folds the parent's
+ * CHILD_OF reference into `parentSpanId`, turns other references into links, and derives kind and
+ * status from the `span.kind`, `error` and `otel.status_*` tags (which stay in the attributes).
+ */
+export function jaegerSpanToModel(raw: JaegerRawSpan, resource: Resource): Span {
+  const { traceId, tags } = raw;
+  let parent = raw.parentSpanId;
   const links: SpanLink[] = [];
   let folded = false;
-  for (const ref of refs) {
-    const refTrace = ref.traceIdHigh + ref.traceIdLow;
-    const refSpan = ref.spanId;
-    if (!folded && ref.refType === JaegerRefType.CHILD_OF && refTrace === traceId && refSpan !== ZERO16) {
+  for (const ref of raw.refs) {
+    if (!folded && ref.refType === JaegerRefType.CHILD_OF && ref.traceId === traceId && ref.spanId !== ZERO16) {
       if (parent === '') {
-        parent = refSpan;
+        parent = ref.spanId;
         folded = true;
         continue;
       }
-      if (parent === refSpan) {
+      if (parent === ref.spanId) {
         folded = true;
         continue;
       }
     }
     links.push({
-      traceId: refTrace,
-      spanId: refSpan,
+      traceId: ref.traceId,
+      spanId: ref.spanId,
       traceState: '',
       flags: 0,
       attributes: [],
@@ -357,24 +393,23 @@ function readSpan(r: ThriftReader, resource: Resource): Span {
   else if (otelCode === 'OK' && code !== StatusCode.ERROR) code = StatusCode.OK;
   if (code !== StatusCode.ERROR) message = '';
 
-  const startNs = BigInt(start) * 1000n;
   return {
     traceId,
-    spanId,
+    spanId: raw.spanId,
     parentSpanId: parent,
-    name,
+    name: raw.name,
     kind,
-    startTimeUnixNano: startNs,
-    endTimeUnixNano: startNs + BigInt(duration) * 1000n,
+    startTimeUnixNano: raw.startTimeUnixNano,
+    endTimeUnixNano: raw.startTimeUnixNano + raw.durationNano,
     attributes: tags,
     droppedAttributesCount: 0,
-    events: logs,
+    events: raw.logs,
     droppedEventsCount: 0,
     links,
     droppedLinksCount: 0,
     status: { code, message },
     traceState: '',
-    flags,
+    flags: raw.flags,
     resource,
     scope: EMPTY_SCOPE,
     warnings: [],
