@@ -8,13 +8,39 @@ import type { Context, TextMapGetter, TextMapPropagator, TextMapSetter } from '@
 import { propagation, trace } from '@opentelemetry/api';
 import { JAEGER_DEBUG_ID_KEY } from '../core.js';
 import type { AriadneSpanContext } from '../span.js';
-import { injectable, getHeader, isHexUpTo, keysWithPrefix, normSpanId, normTraceId, safeDecode } from './util.js';
+import { injectable, getHeader, keysWithPrefix, normSpanId, normTraceId, safeDecode } from './util.js';
 
 export const UBER_TRACE_ID = 'uber-trace-id';
 export const UBER_BAGGAGE_PREFIX = 'uberctx-';
 export const JAEGER_DEBUG_ID = 'jaeger-debug-id';
 
 const MAX_BAGGAGE_ITEMS = 64;
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** s[from, to) is 1..max hex digits. */
+function isHexRange(s: string, from: number, to: number, max: number): boolean {
+  if (to <= from || to - from > max) return false;
+  for (let i = from; i < to; i++) if (hexDigit(s.charCodeAt(i)) < 0) return false;
+  return true;
+}
+
+/** The value of the 1..max hex digits in s[from, to), or -1. */
+function hexValue(s: string, from: number, to: number, max: number): number {
+  if (to <= from || to - from > max) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = hexDigit(s.charCodeAt(i));
+    if (d < 0) return -1;
+    n = n * 16 + d;
+  }
+  return n;
+}
 
 /** Parses an uber-trace-id value (possibly URL-encoded); undefined when invalid. */
 export function parseUberTraceId(raw: string): AriadneSpanContext | undefined {
@@ -25,13 +51,17 @@ export function parseUberTraceId(raw: string): AriadneSpanContext | undefined {
     if (d === undefined) return undefined;
     v = d;
   }
-  const parts = v.split(':');
-  if (parts.length !== 4) return undefined;
-  const traceId = normTraceId(parts[0]);
-  const spanId = normSpanId(parts[1]);
+  // four fields, found by index (no split: this runs for every incoming request)
+  const a = v.indexOf(':');
+  const b = a < 0 ? -1 : v.indexOf(':', a + 1);
+  const c = b < 0 ? -1 : v.indexOf(':', b + 1);
+  if (c < 0 || v.indexOf(':', c + 1) !== -1) return undefined;
+  if (!isHexRange(v, b + 1, c, 16)) return undefined; // parent span id (deprecated, any value)
+  const flags = hexValue(v, c + 1, v.length, 2);
+  if (flags < 0) return undefined;
+  const traceId = normTraceId(v.substring(0, a));
+  const spanId = traceId ? normSpanId(v.substring(a + 1, b)) : '';
   if (!traceId || !spanId) return undefined;
-  if (!isHexUpTo(parts[2], 16) || !isHexUpTo(parts[3], 2)) return undefined;
-  const flags = parseInt(parts[3], 16);
   const sc: AriadneSpanContext = { traceId, spanId, traceFlags: flags & 1 || flags & 2 ? 1 : 0, isRemote: true };
   if (flags & 2) sc.debug = true;
   return sc;
