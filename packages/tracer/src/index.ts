@@ -6,6 +6,7 @@ export type { AriadneSpanOptions } from './opentracing.js';
 export { AriadneTracerProvider, AriadneOtelTracer } from './otel.js';
 export type { RegisterOptions } from './otel.js';
 export { AsyncLocalStorageContextManager } from './context-manager.js';
+export { LiteContext, LITE_ROOT } from './lite-context.js';
 export { TracerCore, JAEGER_DEBUG_ID_KEY, JAEGER_DEBUG_ID_TAG, isUsableParent } from './core.js';
 export type { TracerCoreOptions } from './core.js';
 export { RecordingSpan, UnsampledSpan, DEFAULT_LIMITS, otelValue, lenientValue } from './span.js';

@@ -11,6 +11,7 @@ import type { AsyncLocalStorageContextManager } from './context-manager.js';
 import type { TracerCore } from './core.js';
 import { isUsableParent, JAEGER_DEBUG_ID_KEY } from './core.js';
 import type { AriadneOtelTracer } from './otel.js';
+import { LITE_ROOT } from './lite-context.js';
 import type { AriadneSpanContext } from './span.js';
 import { lenientValue, RecordingSpan, UnsampledSpan } from './span.js';
 import { millisToNanos, nowNanos } from './time.js';
@@ -164,7 +165,7 @@ export class AriadneScopeManager {
   activate(span: AriadneOTSpan, finishOnClose = false): AriadneScope {
     const prev = this.cm.active();
     const scope = new AriadneScope(this, span, finishOnClose, prev);
-    scope.ctx = trace.setSpan(prev, span.otelSpan).setValue(OT_SCOPE_KEY, scope);
+    scope.ctx = trace.setSpan(prev === ROOT_CONTEXT ? LITE_ROOT : prev, span.otelSpan).setValue(OT_SCOPE_KEY, scope);
     this.cm.enter(scope.ctx);
     return scope;
   }
@@ -328,7 +329,8 @@ export class AriadneOpenTracer extends ot.Tracer {
     const fn = (typeof a2 === 'function' ? a2 : a3) as (span: AriadneOTSpan) => T;
     const finish = options.finishOnClose !== false;
     const span = this.startSpan(name, options) as AriadneOTSpan;
-    const ctx = trace.setSpan(this.contextManager.active(), span.otelSpan);
+    const active = this.contextManager.active();
+    const ctx = trace.setSpan(active === ROOT_CONTEXT ? LITE_ROOT : active, span.otelSpan);
     let result: T;
     try {
       result = this.contextManager.run(ctx, fn, span);
@@ -368,7 +370,7 @@ export class AriadneOpenTracer extends ot.Tracer {
     try {
       if (!carrier || typeof carrier !== 'object') return null;
       if (format === ot.FORMAT_HTTP_HEADERS || format === ot.FORMAT_TEXT_MAP) {
-        const ctx = this.propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+        const ctx = this.propagator.extract(LITE_ROOT, carrier, defaultTextMapGetter);
         const sc = trace.getSpanContext(ctx) as AriadneSpanContext | undefined;
         const baggage = baggageFromContext(ctx);
         const debugId = ctx.getValue(JAEGER_DEBUG_ID_KEY);
@@ -401,7 +403,7 @@ function baggageFromContext(ctx: Context): ReadonlyMap<string, string> {
 }
 
 function toOtelContext(sc: AriadneOTSpanContext): Context {
-  let ctx = ROOT_CONTEXT;
+  let ctx = LITE_ROOT;
   if (sc.spanContext) ctx = trace.setSpanContext(ctx, sc.spanContext);
   if (sc.baggage.size) {
     const entries: Record<string, { value: string }> = {};

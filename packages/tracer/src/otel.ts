@@ -18,6 +18,7 @@ import { AsyncLocalStorageContextManager } from './context-manager.js';
 import type { TracerCore } from './core.js';
 import { isUsableParent, JAEGER_DEBUG_ID_KEY } from './core.js';
 import type { AriadneSpanContext } from './span.js';
+import { LITE_ROOT } from './lite-context.js';
 
 // Where @opentelemetry/api 1.x keeps its globals (to see cheaply whether our context manager is
 // the registered one and skip the API's lookup and version check on every span).
@@ -93,7 +94,7 @@ export class AriadneOtelTracer implements ApiTracer {
     const cm = this.registeredCm();
     const parentCtx = ctx ?? (cm !== undefined ? cm.active() : apiContext.active());
     const span = this.startSpan(name, options, parentCtx);
-    const spanCtx = apiTrace.setSpan(parentCtx, span);
+    const spanCtx = apiTrace.setSpan(parentCtx === ROOT_CONTEXT ? LITE_ROOT : parentCtx, span);
     if (cm !== undefined) return cm.run(spanCtx, fn as (s: ApiSpan) => ReturnType<F>, span);
     return apiContext.with(spanCtx, fn as never, undefined, span) as ReturnType<F>;
   }

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { context, propagation, trace, SpanKind as ApiKind, SpanStatusCode, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Span as ModelSpan } from '@ariadne/model';
 import { findAttribute, SpanKind, isValidTraceId, isValidSpanId } from '@ariadne/model';
-import { initTracer, InMemoryReporter, type AriadneTracer } from '../src/index.js';
+import { initTracer, InMemoryReporter, LITE_ROOT, type AriadneTracer } from '../src/index.js';
 
 const reporter = new InMemoryReporter();
 let tracer: AriadneTracer;
@@ -253,6 +253,24 @@ describe('AsyncLocalStorage scopes', () => {
     const fn = context.bind(ctx, () => trace.getActiveSpan());
     assert.equal(fn(), span);
     assert.equal(trace.getActiveSpan(), undefined);
+    span.end();
+  });
+
+  it('LiteContext behaves like the API context: immutable set/get/delete', () => {
+    const a = Symbol('a');
+    const b = Symbol('b');
+    const c1 = LITE_ROOT.setValue(a, 1);
+    const c2 = c1.setValue(b, 2).setValue(a, 3);
+    const c3 = c2.deleteValue(b);
+    assert.equal(LITE_ROOT.getValue(a), undefined);
+    assert.equal(c1.getValue(a), 1);
+    assert.equal(c1.getValue(b), undefined);
+    assert.equal(c2.getValue(a), 3);
+    assert.equal(c2.getValue(b), 2);
+    assert.equal(c3.getValue(b), undefined);
+    assert.equal(c3.getValue(a), 3);
+    const span = trace.getTracer('lite').startSpan('s');
+    assert.equal(trace.getSpan(trace.setSpan(LITE_ROOT, span)), span);
     span.end();
   });
 
