@@ -205,6 +205,14 @@ describe('all-in-one on DuckDB: fixtures in, Jaeger JSON out, across a restart',
     assert.equal(outside.body.data.length, 0, 'time range excludes the fixtures');
   });
 
+  test('sampling strategies: all-in-one samples everything by default, on the agent and admin ports', async () => {
+    for (const url of [app.url('sampling', '/sampling?service=frontend'), app.url('admin', '/api/sampling?service=frontend')]) {
+      const r = await getJson(url);
+      assert.equal(r.status, 200, url);
+      assert.deepEqual(r.body, { strategyType: 'PROBABILISTIC', probabilisticSampling: { samplingRate: 1 } });
+    }
+  });
+
   test('unknown trace id: 404 in Jaeger\'s error envelope', async () => {
     const r = await getJson(app.url('query', '/api/traces/0123456789abcdef0123456789abcdef'));
     assert.equal(r.status, 404);

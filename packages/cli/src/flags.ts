@@ -29,6 +29,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'agent-compact-port', type: 'port', default: 6831, help: 'Jaeger agent: Thrift compact emitBatch over UDP.', commands: INGEST },
   { name: 'agent-binary-port', type: 'port', default: 6832, help: 'Jaeger agent: Thrift binary emitBatch over UDP.', commands: INGEST },
   { name: 'zipkin-port', type: 'port', default: 9411, help: 'Zipkin receiver: POST /api/v2/spans (JSON, proto3) and /api/v1/spans (JSON).', commands: INGEST },
+  { name: 'sampling-port', type: 'port', default: 5778, help: 'Remote sampling strategies for tracers (GET /sampling?service=), as the Jaeger agent serves them.', commands: INGEST },
+  { name: 'sampling-strategies-file', type: 'string', default: undefined, help: 'Jaeger strategies file (JSON), reloaded when it changes. Without one, all-in-one samples everything (probabilistic 1.0) so a newcomer sees every trace, and collector uses Jaeger\'s default (probabilistic 0.001).', commands: INGEST },
   { name: 'admin-port', type: 'port', default: 14269, help: 'Admin endpoints: /health and /metrics (Prometheus text).', commands: ALL },
   { name: 'storage', type: 'enum', values: ['duckdb', 'memory'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir) or memory (lost on exit).', commands: ALL },
   { name: 'data-dir', type: 'string', default: '.ariadne/data', help: 'Directory of the embedded DuckDB store (created if missing).', commands: ALL },

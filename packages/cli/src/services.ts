@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver,
+  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver, SamplingStrategies,
   type GrpcListener, type UdpListener,
 } from '@ariadne/collector';
 import { createQueryHandler } from '@ariadne/query';
@@ -44,6 +44,7 @@ export async function startServices(command: Command, opts: Options, log: Logger
   const byName = new Map<string, Listener>();
   const stoppers: Array<() => Promise<void>> = [];
   let pipeline: SpanPipeline | undefined;
+  let sampling: SamplingStrategies | undefined;
   try {
     const announce = (name: string, l: Listener) => {
       listeners.push(l);
@@ -62,6 +63,12 @@ export async function startServices(command: Command, opts: Options, log: Logger
       announce('jaeger-grpc', await startJaegerGrpcReceiver(pipeline, { host, port: opts['jaeger-grpc-port'] as number, name: 'jaeger-grpc', maxMessageBytes: maxBodyBytes }));
       await listen('jaeger-http', opts['jaeger-http-port'] as number, createJaegerHttpHandler(pipeline, { maxBodyBytes }));
       await listen('zipkin', opts['zipkin-port'] as number, createZipkinHttpHandler(pipeline, { maxBodyBytes }));
+      sampling = new SamplingStrategies({
+        file: opts['sampling-strategies-file'] as string | undefined,
+        defaultStrategy: command === 'all-in-one' ? { type: 'probabilistic', param: 1 } : undefined,
+        onReload: (ok, err) => (ok ? log.info('sampling strategies reloaded') : log.warn('sampling strategies file invalid: keeping the last good one', { err: err?.message })),
+      });
+      await listen('sampling', opts['sampling-port'] as number, sampling.handler());
       let drops = 0;
       const onDrop = (reason: string, err: Error) => {
         if (drops++ % 100 === 0) log.warn('agent dropped a datagram', { reason, err: err.message, droppedSoFar: drops });
@@ -77,11 +84,14 @@ export async function startServices(command: Command, opts: Options, log: Logger
       await listen('query', opts['query-port'] as number, createQueryHandler({ store, uiDir }));
     }
     const p = pipeline;
+    const samplingHandler = sampling?.handler();
     await listen('admin', opts['admin-port'] as number, (req, res) => {
       const url = req.url ?? '/';
       if (url === '/health' || url === '/') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ status: 'ok', store: store.capabilities.name }));
+      } else if (samplingHandler && url.startsWith('/api/sampling')) {
+        samplingHandler(req, res);
       } else if (url === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
         res.end(p ? p.metrics.toPrometheus() : '');
@@ -100,6 +110,7 @@ export async function startServices(command: Command, opts: Options, log: Logger
   } catch (err) {
     await Promise.allSettled(listeners.map((l) => l.close()));
     await pipeline?.close().catch(() => {});
+    sampling?.close();
     await store.close().catch(() => {});
     throw err;
   }
@@ -109,6 +120,7 @@ export async function startServices(command: Command, opts: Options, log: Logger
       for (const s of stoppers) await s();
       await Promise.allSettled(listeners.map((l) => l.close()));
       if (pipeline) await pipeline.close();
+      sampling?.close();
       await store.close();
     },
   };

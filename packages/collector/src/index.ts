@@ -6,3 +6,4 @@ export * from './grpc.js';
 export * from './jaeger-udp.js';
 export * from './jaeger-http.js';
 export * from './zipkin-http.js';
+export * from './sampling.js';
