@@ -4,7 +4,7 @@
  * docs/configuration.md lists every flag here). Precedence: flag > environment variable > default.
  */
 
-export type Command = 'all-in-one' | 'collector' | 'query';
+export type Command = 'all-in-one' | 'collector' | 'query' | 'agent';
 
 export interface FlagSpec {
   name: string;
@@ -15,7 +15,9 @@ export interface FlagSpec {
   commands: readonly Command[];
 }
 
-const ALL: Command[] = ['all-in-one', 'collector', 'query'];
+const ALL: Command[] = ['all-in-one', 'collector', 'query', 'agent'];
+const STORED: Command[] = ['all-in-one', 'collector', 'query'];
+const UDP: Command[] = ['all-in-one', 'collector', 'agent'];
 const INGEST: Command[] = ['all-in-one', 'collector'];
 const READ: Command[] = ['all-in-one', 'query'];
 
@@ -26,14 +28,16 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'otlp-grpc-port', type: 'port', default: 4317, help: 'OTLP/gRPC receiver (TraceService/Export, gzip).', commands: INGEST },
   { name: 'jaeger-grpc-port', type: 'port', default: 14250, help: 'Jaeger collector gRPC: jaeger.api_v2.CollectorService/PostSpans.', commands: INGEST },
   { name: 'jaeger-http-port', type: 'port', default: 14268, help: 'Jaeger collector HTTP: POST /api/traces with a binary Thrift Batch.', commands: INGEST },
-  { name: 'agent-compact-port', type: 'port', default: 6831, help: 'Jaeger agent: Thrift compact emitBatch over UDP.', commands: INGEST },
-  { name: 'agent-binary-port', type: 'port', default: 6832, help: 'Jaeger agent: Thrift binary emitBatch over UDP.', commands: INGEST },
+  { name: 'agent-compact-port', type: 'port', default: 6831, help: 'Jaeger agent: Thrift compact emitBatch over UDP.', commands: UDP },
+  { name: 'agent-binary-port', type: 'port', default: 6832, help: 'Jaeger agent: Thrift binary emitBatch over UDP.', commands: UDP },
   { name: 'zipkin-port', type: 'port', default: 9411, help: 'Zipkin receiver: POST /api/v2/spans (JSON, proto3) and /api/v1/spans (JSON).', commands: INGEST },
-  { name: 'sampling-port', type: 'port', default: 5778, help: 'Remote sampling strategies for tracers (GET /sampling?service=), as the Jaeger agent serves them.', commands: INGEST },
+  { name: 'sampling-port', type: 'port', default: 5778, help: 'Remote sampling strategies for tracers (GET /sampling?service=), as the Jaeger agent serves them.', commands: UDP },
   { name: 'sampling-strategies-file', type: 'string', default: undefined, help: 'Jaeger strategies file (JSON), reloaded when it changes. Without one, all-in-one samples everything (probabilistic 1.0) so a newcomer sees every trace, and collector uses Jaeger\'s default (probabilistic 0.001).', commands: INGEST },
+  { name: 'collector-url', type: 'string', default: 'http://127.0.0.1:4318/v1/traces', help: 'Agent: the collector\'s OTLP/HTTP traces URL that received spans are forwarded to (gzip protobuf, with retries).', commands: ['agent'] },
+  { name: 'collector-sampling-url', type: 'string', default: 'http://127.0.0.1:14269/api/sampling', help: 'Agent: the collector\'s sampling strategies URL that /sampling is proxied to.', commands: ['agent'] },
   { name: 'admin-port', type: 'port', default: 14269, help: 'Admin endpoints: /health and /metrics (Prometheus text).', commands: ALL },
-  { name: 'storage', type: 'enum', values: ['duckdb', 'memory'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir) or memory (lost on exit).', commands: ALL },
-  { name: 'data-dir', type: 'string', default: '.ariadne/data', help: 'Directory of the embedded DuckDB store (created if missing).', commands: ALL },
+  { name: 'storage', type: 'enum', values: ['duckdb', 'memory'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir) or memory (lost on exit).', commands: STORED },
+  { name: 'data-dir', type: 'string', default: '.ariadne/data', help: 'Directory of the embedded DuckDB store (created if missing).', commands: STORED },
   { name: 'max-request-bytes', type: 'int', default: 16 * 1024 * 1024, help: 'Largest accepted ingest request body, after decompression (larger: 413).', commands: INGEST },
   { name: 'ui-dir', type: 'string', default: undefined, help: 'Directory of the built web UI (default: the @ariadne/ui build next to this package).', commands: READ },
   { name: 'demo', type: 'bool', default: false, help: 'Also send demo traffic (a few traced requests per second) into this all-in-one.', commands: ['all-in-one'] },
@@ -114,6 +118,7 @@ const COMMAND_HELP: Record<Command, string> = {
   'all-in-one': 'Collector, query API and web UI in one process on the embedded store.',
   collector: 'Receive spans and write them to storage.',
   query: 'Serve the query API and web UI from storage.',
+  agent: 'Jaeger agent: receive Thrift over UDP, forward to a collector; proxy sampling strategies.',
 };
 
 /** The configuration reference (docs/configuration.md), generated from the table. */

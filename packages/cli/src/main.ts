@@ -3,8 +3,9 @@
 import { FLAGS, helpText, parseFlags, UsageError, type Command } from './flags.js';
 import { createLogger, type Level } from './log.js';
 import { startServices } from './services.js';
+import { startAgent } from './agent.js';
 
-const COMMANDS: readonly Command[] = ['all-in-one', 'collector', 'query'];
+const COMMANDS: readonly Command[] = ['all-in-one', 'collector', 'query', 'agent'];
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(opts['log-level'] as Level);
   let services;
   try {
-    services = await startServices(command, opts, log);
+    services = command === 'agent' ? await startAgent(opts, log) : await startServices(command, opts, log);
   } catch (err) {
     log.error('failed to start', { err: (err as Error).message });
     return 1;

@@ -32,7 +32,7 @@ function defaultUiDir(): string | undefined {
  * reverse order: listeners stop accepting, the pipeline commits everything it acknowledged or
  * still holds, then the store closes.
  */
-export async function startServices(command: Command, opts: Options, log: Logger): Promise<Services> {
+export async function startServices(command: Exclude<Command, 'agent'>, opts: Options, log: Logger): Promise<Services> {
   const host = opts.host as string;
   const store: SpanStore = await openStore({
     backend: opts.storage as 'duckdb' | 'memory',

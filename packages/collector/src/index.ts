@@ -7,3 +7,4 @@ export * from './jaeger-udp.js';
 export * from './jaeger-http.js';
 export * from './zipkin-http.js';
 export * from './sampling.js';
+export * from './forwarder.js';

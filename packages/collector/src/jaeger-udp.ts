@@ -1,6 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { decodeJaegerAgentMessage } from '@ariadne/codec';
-import { PipelineClosedError, QueueFullError, type SpanPipeline } from './pipeline.js';
+import type { Span } from '@ariadne/model';
+import type { Counter } from './metrics.js';
+import { PipelineClosedError, QueueFullError } from './pipeline.js';
+
+/** Where received spans go: the store pipeline (collector) or a forwarder (agent). */
+export interface SpanSink {
+  ingest(spans: Span[], protocol: string): Promise<unknown>;
+  readonly metrics: { readonly requests: Counter };
+}
 
 /**
  * The Jaeger agent's UDP receivers: `Agent.emitBatch` in Thrift compact (6831) or binary (6832),
@@ -30,7 +38,7 @@ export interface UdpListener {
   close(): Promise<void>;
 }
 
-export function startJaegerUdpReceiver(pipeline: SpanPipeline, opts: UdpListenOptions): Promise<UdpListener> {
+export function startJaegerUdpReceiver(pipeline: SpanSink, opts: UdpListenOptions): Promise<UdpListener> {
   const host = opts.host ?? '127.0.0.1';
   const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: opts.receiveBufferBytes ?? 4 * 1024 * 1024 });
   const receiver = `jaeger-udp-${opts.protocol}`;
