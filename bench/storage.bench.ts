@@ -163,7 +163,19 @@ async function main(): Promise<void> {
     if (spans.length === 0) throw new Error(`trace ${id} not found`);
   }
   byId.sort((a, b) => a - b);
-  console.log(`trace by id: p50 ${fmt(pct(byId, 50))}, p99 ${fmt(pct(byId, 99))} (${(spansSeen / QUERIES).toFixed(1)} spans/trace)`);
+  console.log(`trace by id (first touch of each trace): p50 ${fmt(pct(byId, 50))}, p99 ${fmt(pct(byId, 99))} (${(spansSeen / QUERIES).toFixed(1)} spans/trace)`);
+  // the same traces again: DuckDB's buffer cache now holds their blocks
+  const warm: number[] = [];
+  rng = 4242;
+  const again = Array.from({ length: QUERIES }, () => sampleIds[rand(sampleIds.length)]);
+  for (const id of again) await s2.getTrace(id);
+  for (const id of again) {
+    const q0 = performance.now();
+    await s2.getTrace(id);
+    warm.push(performance.now() - q0);
+  }
+  warm.sort((a, b) => a - b);
+  console.log(`trace by id (warm cache): p50 ${fmt(pct(warm, 50))}, p99 ${fmt(pct(warm, 99))}`);
 
   const end = T_START + HOUR + HOUR;
   const kinds: [string, () => TraceQuery][] = [
