@@ -285,3 +285,32 @@ describe('AsyncLocalStorage scopes', () => {
     });
   });
 });
+
+describe('with another context manager registered', () => {
+  it('falls back to the API (no direct AsyncLocalStorage shortcut) and still nests correctly', async () => {
+    const { AsyncLocalStorageContextManager } = await import('../src/index.js');
+    const other = new AsyncLocalStorageContextManager();
+    context.disable();
+    assert.equal(context.setGlobalContextManager(other), true);
+    try {
+      reporter.clear();
+      const t = trace.getTracer('fallback');
+      await t.startActiveSpan('outer', async (outer) => {
+        assert.equal(trace.getActiveSpan(), outer);
+        assert.equal(trace.getSpan(other.active()), outer, 'the registered manager holds the context');
+        await new Promise((r) => setTimeout(r, 1));
+        const inner = t.startSpan('inner');
+        inner.end();
+        outer.end();
+      });
+      assert.equal(byName('inner').parentSpanId, byName('outer').spanId);
+      // OpenTracing parents on the active span seen through the registered manager too
+      const ot = tracer.startSpan('ot-under-fallback');
+      ot.finish();
+      assert.equal(byName('ot-under-fallback').parentSpanId, '');
+    } finally {
+      assert.equal(tracer.provider.register(), true);
+    }
+    assert.equal(trace.getActiveSpan(), undefined);
+  });
+});
