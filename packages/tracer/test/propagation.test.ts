@@ -204,7 +204,9 @@ describe('composite propagation and hostile input', () => {
     for (const carrier of [null, undefined, 42, 'str', Object.create(null), { get traceparent() { throw new Error('getter'); } }]) {
       assert.doesNotThrow(() => p.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter));
     }
-    assert.equal(sc(extract(p, { traceparent: 'x'.repeat(1_000_000), 'uber-trace-id': 'y'.repeat(1_000_000) })), undefined);
+    const huge = 'f'.repeat(1_000_000);
+    assert.equal(sc(extract(p, { traceparent: huge, 'uber-trace-id': huge, b3: huge, 'x-b3-traceid': huge, 'x-b3-spanid': huge })), undefined);
+    assert.equal(propagation.getBaggage(extract(p, { baggage: `k=${huge}`, 'uberctx-k': huge })), undefined);
   });
 });
 
