@@ -686,9 +686,9 @@ export class DuckDBStore implements SpanStore {
       const rows = (
         await c.runAndReadAll(
           `WITH w AS (
-             SELECT trace_id, span_id, parent_id, service, status FROM spans
-             WHERE start_ns > $1 AND start_ns <= $2
-             QUALIFY row_number() OVER (PARTITION BY trace_id, span_id ORDER BY seq DESC) = 1)
+             -- one row per span, the latest write winning (arg_max measured faster than a window)
+             SELECT trace_id, span_id, arg_max(parent_id, seq) AS parent_id, arg_max(service, seq) AS service, arg_max(status, seq) AS status
+             FROM spans WHERE start_ns > $1 AND start_ns <= $2 GROUP BY trace_id, span_id)
            SELECT p.service, ch.service, count(*), count(*) FILTER (WHERE ch.status = 2)
            FROM w ch JOIN w p ON ch.trace_id = p.trace_id AND ch.parent_id = p.span_id
            WHERE ch.parent_id <> '' AND p.service <> ch.service
