@@ -12,6 +12,11 @@ import type { SearchDefaults } from './params.js';
 import { moveLibraryAttributesToResource, sortJaegerTrace } from './adjust.js';
 import { adjustClockSkew } from './skew.js';
 import { createStaticHandler } from './static.js';
+import { HttpError, isRaw, ok, Raw } from './context.js';
+import type { ApiContext, Route, RouteDef } from './context.js';
+import { analyticsRoutes } from './analytics.js';
+import { metricsRoutes } from './metrics.js';
+import { v3Routes } from './v3.js';
 
 const gzip = promisify(gzipCb);
 
@@ -53,23 +58,10 @@ export interface StructuredResponse<T = unknown> {
   errors: StructuredError[] | null;
 }
 
-/** An error with an HTTP status that the API reports in its envelope. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 const nowNano = () => BigInt(Date.now()) * 1_000_000n;
 
-type Route = (params: URLSearchParams, match: string[]) => Promise<StructuredResponse>;
-
-function ok<T>(data: T, total = Array.isArray(data) ? data.length : 0, errors: StructuredError[] | null = null): StructuredResponse<T> {
-  return { data, total, limit: 0, offset: 0, errors };
-}
 
 function kindName(kind: number): string {
   return kind === 0 ? '' : (spanKindNames[kind as keyof typeof spanKindNames] ?? '');
@@ -91,9 +83,16 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
   // As Jaeger's query service: adjusters (clock skew, SDK tags to the process, ordering of process
   // tags and log fields) unless the request asks for the raw trace.
   const toTrace = (spans: Span[], p: URLSearchParams): JaegerJsonTrace =>
-    /^(1|t|true)$/i.test(p.get('raw') ?? '') ? spansToJaegerTrace(spans) : sortJaegerTrace(spansToJaegerTrace(moveLibraryAttributesToResource(adjust(spans))));
+    isRaw(p) ? spansToJaegerTrace(spans) : sortJaegerTrace(spansToJaegerTrace(moveLibraryAttributesToResource(adjust(spans))));
+  const ctx: ApiContext = {
+    store,
+    now,
+    searchDefaults,
+    adjusted: (spans, p) => (isRaw(p) ? spans : moveLibraryAttributesToResource(adjust(spans))),
+    toTrace,
+  };
 
-  const routes: [RegExp, Route][] = [
+  const jaegerRoutes: [RegExp, Route][] = [
     [/^\/api\/services$/, async () => ok(await store.getServices())],
     [
       /^\/api\/services\/(.+)\/operations$/,
@@ -167,35 +166,44 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       },
     ],
   ];
+  const routes: RouteDef[] = [...jaegerRoutes.map(([re, run]) => ({ re, run })), ...analyticsRoutes(ctx), ...metricsRoutes(ctx), ...v3Routes(ctx)];
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return sendJson(req, res, 405, errorBody(405, `method ${req.method} not allowed on ${path}; the query API is read-only (GET)`));
-    }
     const apiPath = path.length > 5 && path.endsWith('/') ? path.slice(0, -1) : path;
-    for (const [re, route] of routes) {
+    const v3 = apiPath.startsWith('/api/v3/');
+    const fail = (status: number, msg: string) => sendJson(req, res, status, v3 ? v3ErrorBody(status, msg) : errorBody(status, msg));
+    for (const { re, run: route, methods } of routes) {
       const m = re.exec(apiPath);
       if (!m) continue;
+      if (req.method !== 'GET' && req.method !== 'HEAD' && !methods?.includes(req.method ?? '')) {
+        const allow = ['GET', 'HEAD', ...(methods ?? [])].join(', ');
+        res.setHeader('Allow', allow);
+        return fail(405, `method ${req.method} not allowed on ${path} (allowed: ${allow})`);
+      }
       let captures: string[];
       try {
         captures = m.slice(1).map((s) => decodeURIComponent(s));
       } catch {
-        return sendJson(req, res, 400, errorBody(400, `malformed percent-encoding in path ${path}`));
+        return fail(400, `malformed percent-encoding in path ${path}`);
       }
       const params = new URLSearchParams(query);
       try {
-        const body = await route(params, captures);
+        const result = await route(params, captures, req);
+        const body = result instanceof Raw ? result.body : result;
         const pretty = params.get('prettyPrint');
         return sendJson(req, res, 200, body, pretty && pretty !== 'false' ? 4 : undefined);
       } catch (err) {
-        if (err instanceof ParamError || err instanceof StoreArgumentError) return sendJson(req, res, 400, errorBody(400, err.message));
-        if (err instanceof HttpError) return sendJson(req, res, err.status, errorBody(err.status, err.message));
+        if (err instanceof ParamError || err instanceof StoreArgumentError) return fail(400, err.message);
+        if (err instanceof HttpError) return fail(err.status, err.message);
         onError(err, req);
-        return sendJson(req, res, 500, errorBody(500, `storage error: ${err instanceof Error ? err.message : String(err)}`));
+        return fail(500, `storage error: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    return sendJson(req, res, 404, errorBody(404, `unknown API endpoint ${path}`));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return fail(405, `method ${req.method} not allowed on ${path}; the query API is read-only (GET)`);
+    }
+    return fail(404, `unknown API endpoint ${path}`);
   }
 
   return function queryHandler(req: IncomingMessage, res: ServerResponse): void {
@@ -232,6 +240,11 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
 
 export function errorBody(code: number, msg: string): StructuredResponse<null> {
   return { data: null, total: 0, limit: 0, offset: 0, errors: [{ code, msg }] };
+}
+
+/** api_v3's error shape (its HTTP gateway): `{"error": {"httpCode": 404, "message": "…"}}`. */
+export function v3ErrorBody(code: number, msg: string): { error: { httpCode: number; message: string } } {
+  return { error: { httpCode: code, message: msg } };
 }
 
 async function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, space?: number): Promise<void> {

@@ -1,0 +1,5 @@
+import type { ApiContext, RouteDef } from './context.js';
+
+export function v3Routes(_ctx: ApiContext): RouteDef[] {
+  return [];
+}
