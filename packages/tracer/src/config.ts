@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { TextMapPropagator } from '@opentelemetry/api';
 import type { Attribute } from '@ariadne/model';
 import { makeResource } from '@ariadne/model';
+import { buildRemoteReporter, REMOTE_KEYS, reporterConfigFromEnv } from './exporter-config.js';
 import { AsyncLocalStorageContextManager } from './context-manager.js';
 import { TracerCore } from './core.js';
 import { TracerMetrics } from './metrics.js';
@@ -111,6 +112,7 @@ const reporterFactories = new Map<string, { factory: ReporterFactory; keys: read
   ['null', { factory: () => new NullReporter(), keys: [] }],
   ['memory', { factory: (c) => new InMemoryReporter({ maxSpans: c.maxSpans as number | undefined }), keys: ['maxSpans'] }],
   ['logging', { factory: () => new LoggingReporter(), keys: [] }],
+  ['remote', { factory: (c) => buildRemoteReporter(c), keys: REMOTE_KEYS }],
 ]);
 let defaultReporterType = 'null';
 
@@ -439,9 +441,11 @@ export function buildPropagator(formats: readonly PropagationFormat[], onError?:
   return new CompositePropagator(list, onError);
 }
 
-function buildReporter(config: ReporterConfig | undefined, serviceName: string, metrics: TracerMetrics, logger?: (l: string) => void): Reporter {
+function buildReporter(config: ReporterConfig | undefined, serviceName: string, metrics: TracerMetrics, env: Record<string, string | undefined>, logger?: (l: string) => void): Reporter {
   if (config !== undefined && !isPlainObject(config)) throw new ConfigError('reporter', 'expected an object');
-  const c = config ?? {};
+  // the environment selects an exporter when the config names no type; explicit keys win
+  const fromEnv = config?.type === undefined || config.type === 'remote' ? reporterConfigFromEnv(env) : undefined;
+  const c: ReporterConfig = fromEnv && (config?.type === undefined || (fromEnv.type === 'remote' && (config.protocol === undefined || config.protocol === fromEnv.protocol))) ? { ...fromEnv, ...config, type: config?.type ?? fromEnv.type } : (config ?? {});
   const type = c.type ?? defaultReporterType;
   if (typeof type !== 'string') throw new ConfigError('reporter.type', 'expected a string');
   const entry = reporterFactories.get(type);
@@ -477,7 +481,7 @@ export function initTracer(config: TracerConfig = {}, options: InitOptions = {})
   const env = options.env ?? process.env;
   const r = resolveConfig(config, env);
   const metrics = options.metrics ?? new TracerMetrics();
-  const reporter = r.disabled ? new NullReporter() : (options.reporter ?? buildReporter(config.reporter, r.serviceName, metrics, options.logger));
+  const reporter = r.disabled ? new NullReporter() : (options.reporter ?? buildReporter(config.reporter, r.serviceName, metrics, env, options.logger));
   const sampler = r.disabled ? new ConstSampler(false) : (options.sampler ?? buildSampler(r, metrics));
   const propagator = buildPropagator(r.propagation, () => metrics.decodingErrors++);
   const allPropagators = options.propagators ? new CompositePropagator(options.propagators, () => metrics.decodingErrors++) : propagator;

@@ -19,3 +19,9 @@ export { NullReporter, InMemoryReporter, LoggingReporter, CompositeReporter } fr
 export type { Reporter } from './reporter.js';
 export * from './propagation/index.js';
 export { nowNanos, toNanos, millisToNanos } from './time.js';
+export { RemoteReporter } from './remote-reporter.js';
+export type { RemoteReporterOptions } from './remote-reporter.js';
+export { OtlpHttpSender, ZipkinSender, JaegerHttpSender, JaegerUdpSender, HttpPoster, parseRetryAfter, isRetryableStatus } from './senders.js';
+export type { Sender, SendOutcome, HttpSenderOptions, UdpSenderOptions } from './senders.js';
+export { buildRemoteReporter, buildSender, reporterConfigFromEnv, REMOTE_PROTOCOLS, REMOTE_KEYS } from './exporter-config.js';
+export type { RemoteProtocol } from './exporter-config.js';

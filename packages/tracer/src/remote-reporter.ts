@@ -1,0 +1,245 @@
+/**
+ * RemoteReporter (jaeger-client semantics): `report` appends to a bounded in-memory queue and
+ * returns; a background loop sends batches when one is full or every flush interval, one batch at
+ * a time, retrying retryable failures with exponential backoff + jitter (honouring Retry-After)
+ * for at most `maxRetryTimeMs`. A full queue drops the span and counts it. Nothing here throws
+ * into the application. `close()` (and SIGTERM / beforeExit, see `handleProcessExit`) flushes.
+ */
+import type { Span } from '@ariadne/model';
+import type { TracerMetrics } from './metrics.js';
+import type { Reporter } from './reporter.js';
+import type { SendOutcome, Sender } from './senders.js';
+
+export interface RemoteReporterOptions {
+  sender: Sender;
+  /** Spans held at most (default 2048); beyond that new spans are dropped and counted. */
+  maxQueueSize?: number;
+  /** Spans per send (default 512); a full batch is sent at once. */
+  batchSize?: number;
+  /** Send whatever is queued this often, in ms (default 1000). */
+  flushIntervalMs?: number;
+  /** Give up retrying one batch after this long, in ms (default 30000). */
+  maxRetryTimeMs?: number;
+  /** First backoff in ms (default 100), doubled per attempt up to `maxBackoffMs` (default 5000). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How long `close()` may wait for delivery, in ms (default 5000). */
+  closeTimeoutMs?: number;
+  /** Flush on SIGTERM / beforeExit (default true). */
+  handleProcessExit?: boolean;
+  /** Called with a line on delivery failures (default: silent). */
+  logger?: (line: string) => void;
+}
+
+const live = new Set<RemoteReporter>();
+let hooked = false;
+
+function onBeforeExit(): void {
+  for (const r of live) if (r.queueLength > 0 && !r.busy) void r.flush();
+}
+
+function onSigterm(): void {
+  const others = process.listenerCount('SIGTERM') > 1;
+  const reporters = [...live];
+  const timeout = Math.max(0, ...reporters.map((r) => r.closeTimeoutMs));
+  let t: NodeJS.Timeout | undefined;
+  void Promise.race([
+    Promise.allSettled(reporters.map((r) => r.close())),
+    new Promise<void>((res) => (t = setTimeout(res, timeout + 100))),
+  ]).then(() => {
+    clearTimeout(t);
+    if (!others) {
+      // we were the only handler: do what the default SIGTERM disposition would have done
+      unhook();
+      process.kill(process.pid, 'SIGTERM');
+    }
+  });
+}
+
+function hook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('beforeExit', onBeforeExit);
+  process.on('SIGTERM', onSigterm);
+}
+
+function unhook(): void {
+  if (!hooked) return;
+  hooked = false;
+  process.removeListener('beforeExit', onBeforeExit);
+  process.removeListener('SIGTERM', onSigterm);
+}
+
+export class RemoteReporter implements Reporter {
+  readonly sender: Sender;
+  readonly maxQueueSize: number;
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly maxRetryTimeMs: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly closeTimeoutMs: number;
+  private queue: Span[] = [];
+  private metrics: TracerMetrics | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private closed = false;
+  private aborted = false;
+  private wake: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly log: ((line: string) => void) | undefined;
+  /** Own counters (also mirrored into the tracer's metrics). */
+  readonly stats = { sent: 0, failed: 0, dropped: 0, batches: 0, retries: 0 };
+
+  constructor(opts: RemoteReporterOptions) {
+    this.sender = opts.sender;
+    this.maxQueueSize = Math.max(1, opts.maxQueueSize ?? 2048);
+    this.batchSize = Math.max(1, Math.min(opts.batchSize ?? 512, this.maxQueueSize));
+    this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.maxRetryTimeMs = opts.maxRetryTimeMs ?? 30_000;
+    this.initialBackoffMs = opts.initialBackoffMs ?? 100;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
+    this.log = opts.logger;
+    if (this.flushIntervalMs > 0) {
+      this.timer = setInterval(() => this.kick(), this.flushIntervalMs);
+      this.timer.unref();
+    }
+    if (opts.handleProcessExit !== false) {
+      live.add(this);
+      hook();
+    }
+  }
+
+  get queueLength(): number {
+    return this.queue.length;
+  }
+  /** A send loop is running. */
+  get busy(): boolean {
+    return this.draining !== undefined;
+  }
+
+  setMetrics(metrics: TracerMetrics): void {
+    this.metrics = metrics;
+    metrics.queueLengthSource = () => this.queue.length;
+  }
+
+  report(span: Span): void {
+    if (this.closed || this.queue.length >= this.maxQueueSize) {
+      this.stats.dropped++;
+      if (this.metrics) this.metrics.reporterSpansDropped++;
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.batchSize && this.draining === undefined) this.kick();
+  }
+
+  private kick(): void {
+    if (this.draining === undefined && this.queue.length > 0 && !this.aborted) {
+      this.draining = this.drain().finally(() => {
+        this.draining = undefined;
+      });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    // let the current synchronous burst of reports finish filling the batch
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length > 0 && !this.aborted) {
+      const batch = this.queue.splice(0, this.batchSize);
+      try {
+        await this.sendWithRetry(batch);
+      } catch {
+        this.count('failed', batch.length);
+        if (this.metrics) this.metrics.internalErrors++;
+      }
+    }
+  }
+
+  private count(kind: 'sent' | 'failed' | 'dropped', n: number): void {
+    if (n <= 0) return;
+    this.stats[kind] += n;
+    const m = this.metrics;
+    if (!m) return;
+    if (kind === 'sent') m.reporterSpansSent += n;
+    else if (kind === 'failed') m.reporterSpansFailed += n;
+    else m.reporterSpansDropped += n;
+  }
+
+  private async sendWithRetry(batch: Span[]): Promise<void> {
+    const deadline = Date.now() + this.maxRetryTimeMs;
+    for (let attempt = 0; ; attempt++) {
+      let o: SendOutcome;
+      try {
+        o = await this.sender.send(batch);
+      } catch (e) {
+        o = { ok: false, retryable: true, message: String(e) };
+      }
+      this.stats.batches++;
+      if (o.ok) {
+        this.count('dropped', o.dropped ?? 0);
+        this.count('sent', batch.length - (o.dropped ?? 0));
+        return;
+      }
+      const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** attempt);
+      // full jitter on the upper half: [backoff/2, backoff)
+      let delay = backoff / 2 + Math.random() * (backoff / 2);
+      if (o.retryAfterMs !== undefined) delay = Math.max(delay, o.retryAfterMs);
+      if (!o.retryable || this.aborted || Date.now() + delay > deadline) {
+        this.log?.(`ariadne tracer: ${this.sender.name}: dropping ${batch.length} spans: ${o.message}`);
+        this.count('failed', batch.length);
+        return;
+      }
+      this.stats.retries++;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.wake = undefined;
+          resolve();
+        }, delay);
+        t.unref();
+        this.wake = () => {
+          clearTimeout(t);
+          this.wake = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Sends everything queued so far; resolves when done (delivered or given up on). */
+  async flush(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      if (this.draining) await this.draining;
+      else if (this.queue.length > 0 && !this.aborted) this.kick();
+      else return;
+    }
+  }
+
+  /** Flushes (waiting at most `closeTimeoutMs`), then stops; later reports are dropped. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise<void>((r) => (t = setTimeout(r, this.closeTimeoutMs)))]);
+    clearTimeout(t);
+    // whatever is left could not be delivered in time
+    this.aborted = true;
+    this.wake?.();
+    const left = this.queue.length;
+    this.queue = [];
+    this.count('failed', left);
+    try {
+      await this.sender.close();
+    } catch {
+      // ignore
+    }
+    if (this.draining) await this.draining.catch(() => {});
+    live.delete(this);
+    if (live.size === 0) unhook();
+  }
+}
