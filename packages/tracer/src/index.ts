@@ -25,3 +25,10 @@ export { OtlpHttpSender, ZipkinSender, JaegerHttpSender, JaegerUdpSender, HttpPo
 export type { Sender, SendOutcome, HttpSenderOptions, UdpSenderOptions } from './senders.js';
 export { buildRemoteReporter, buildSender, reporterConfigFromEnv, REMOTE_PROTOCOLS, REMOTE_KEYS } from './exporter-config.js';
 export type { RemoteProtocol } from './exporter-config.js';
+export { instrumentHttp, uninstrumentHttp, setHttpRoute } from './instrument/http.js';
+export type { HttpInstrumentationOptions } from './instrument/http.js';
+export { instrumentUndici } from './instrument/undici.js';
+export type { UndiciInstrumentationOptions } from './instrument/undici.js';
+export { traceMethod } from './instrument/patch.js';
+export type { TraceMethodOptions } from './instrument/patch.js';
+export { withoutInstrumentation, isInstrumentationSuppressed } from './instrument/suppress.js';

@@ -9,6 +9,7 @@ import type { SpanContext } from '@opentelemetry/api';
 import type { TracerMetrics } from './metrics.js';
 import type { PerOperationStrategies, Sampler, SamplingResult } from './sampler.js';
 import { PerOperationSampler, ProbabilisticSampler, RateLimitingSampler } from './sampler.js';
+import { withoutInstrumentation } from './instrument/suppress.js';
 
 export interface RemoteSamplerOptions {
   serviceName: string;
@@ -76,7 +77,7 @@ const MAX_BODY = 1 << 20;
 function getJson(url: string, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url, { timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
+    const req = withoutInstrumentation(() => mod.get(url, { timeout: timeoutMs, headers: { accept: 'application/json' } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`HTTP ${res.statusCode}`));
@@ -100,7 +101,7 @@ function getJson(url: string, timeoutMs: number): Promise<unknown> {
         }
       });
       res.on('error', reject);
-    });
+    }));
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });

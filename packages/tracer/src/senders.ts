@@ -9,6 +9,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { Span } from '@ariadne/model';
+import { withoutInstrumentation } from './instrument/suppress.js';
 import { encodeJaegerAgentMessage, encodeJaegerThriftBatch, encodeOtlpJson, encodeOtlpProtobuf, encodeZipkinV2Json } from '@ariadne/codec';
 
 const gzip = promisify(gzipCb);
@@ -87,7 +88,7 @@ export class HttpPoster {
           resolve(o);
         }
       };
-      const req = this.mod.request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => {
+      const req = withoutInstrumentation(() => this.mod.request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => {
         const status = res.statusCode ?? 0;
         let text = '';
         res.setEncoding('utf8');
@@ -105,7 +106,7 @@ export class HttpPoster {
               message: `HTTP ${status}: ${text.slice(0, 200)}`,
             });
         });
-      });
+      }));
       this.inflight.add(req);
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`timeout after ${this.timeoutMs} ms`)));
       req.on('error', (e) => finish({ ok: false, retryable: true, message: e.message }));
