@@ -17,6 +17,8 @@ import type { ApiContext, Route, RouteDef } from './context.js';
 import { analyticsRoutes } from './analytics.js';
 import { metricsRoutes } from './metrics.js';
 import { v3Routes } from './v3.js';
+import { zipkinRoutes } from './zipkin.js';
+import type { ZipkinOptions } from './zipkin.js';
 
 const gzip = promisify(gzipCb);
 
@@ -38,6 +40,8 @@ export interface QueryHandlerOptions {
    * Not applied (nor the other adjusters) when a request asks for `raw=true`.
    */
   adjustTrace?: (spans: Span[]) => Span[];
+  /** Zipkin v2 read API options (`/zipkin/api/v2/…`). */
+  zipkin?: ZipkinOptions;
   /** Called with unexpected errors (store failures); defaults to console.error. */
   onError?: (err: unknown, req: IncomingMessage) => void;
 }
@@ -166,12 +170,14 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       },
     ],
   ];
-  const routes: RouteDef[] = [...jaegerRoutes.map(([re, run]) => ({ re, run })), ...analyticsRoutes(ctx), ...metricsRoutes(ctx), ...v3Routes(ctx)];
+  const routes: RouteDef[] = [...jaegerRoutes.map(([re, run]) => ({ re, run })), ...analyticsRoutes(ctx), ...metricsRoutes(ctx), ...v3Routes(ctx), ...zipkinRoutes(ctx, opts.zipkin)];
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     const apiPath = path.length > 5 && path.endsWith('/') ? path.slice(0, -1) : path;
     const v3 = apiPath.startsWith('/api/v3/');
-    const fail = (status: number, msg: string) => sendJson(req, res, status, v3 ? v3ErrorBody(status, msg) : errorBody(status, msg));
+    const zipkin = apiPath.startsWith('/zipkin/');
+    const fail = (status: number, msg: string) =>
+      zipkin ? sendText(res, status, msg) : sendJson(req, res, status, v3 ? v3ErrorBody(status, msg) : errorBody(status, msg));
     for (const { re, run: route, methods } of routes) {
       const m = re.exec(apiPath);
       if (!m) continue;
@@ -219,7 +225,7 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       if (!res.headersSent) sendJson(req, res, 500, errorBody(500, 'internal error'));
       else res.destroy();
     };
-    if (path === '/api' || path.startsWith('/api/')) {
+    if (path === '/api' || path.startsWith('/api/') || path.startsWith('/zipkin/api/')) {
       handleApi(req, res, path, query).catch(done);
       return;
     }
@@ -245,6 +251,15 @@ export function errorBody(code: number, msg: string): StructuredResponse<null> {
 /** api_v3's error shape (its HTTP gateway): `{"error": {"httpCode": 404, "message": "…"}}`. */
 export function v3ErrorBody(code: number, msg: string): { error: { httpCode: number; message: string } } {
   return { error: { httpCode: code, message: msg } };
+}
+
+/** Zipkin's server answers errors as plain text. */
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 async function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, space?: number): Promise<void> {

@@ -1,4 +1,4 @@
-export { createQueryHandler, errorBody, HttpError } from './handler.js';
+export { createQueryHandler, errorBody, HttpError, v3ErrorBody } from './handler.js';
 export type { QueryHandlerOptions, StructuredError, StructuredResponse } from './handler.js';
 export {
   DEFAULT_SEARCH,
@@ -16,3 +16,10 @@ export type { StaticOptions } from './static.js';
 export { adjustClockSkew, formatGoDuration } from './skew.js';
 export type { ClockSkewOptions } from './skew.js';
 export { compareJaegerTags, moveLibraryAttributesToResource, sortJaegerTrace } from './adjust.js';
+export { analyticsRoutes } from './analytics.js';
+export { computeMetrics, metricsRoutes, parseMetricsParams, protoTimestamp, quantile } from './metrics.js';
+export type { MetricsQuery } from './metrics.js';
+export { parseRfc3339, parseV3Query, traceSummary, v3Routes } from './v3.js';
+export { parseAnnotationQuery, zipkinRoutes } from './zipkin.js';
+export type { ZipkinOptions } from './zipkin.js';
+export type { ApiContext, Route, RouteDef } from './context.js';
