@@ -22,10 +22,10 @@ export function analyticsRoutes(ctx: ApiContext): RouteDef[] {
   }
 
   /** Trace ids from `<prefix>` (ids, comma-separated or repeated) or `<prefix>Service`/`<prefix>Operation` (a search). */
-  async function group(p: URLSearchParams, prefix: 'a' | 'b'): Promise<{ ids: string[]; traces: Span[][] }> {
+  async function group(p: URLSearchParams, prefix: 'a' | 'b' | 'x'): Promise<{ ids: string[]; traces: Span[][] }> {
     const rawIds = p.getAll(prefix).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
     let ids: string[];
-    if (rawIds.length) ids = [...new Set(rawIds.map((r) => parseTraceIdParam(r, prefix)))];
+    if (rawIds.length) ids = [...new Set(rawIds.map((r) => parseTraceIdParam(r, prefix === 'x' ? 'traceID' : prefix)))];
     else {
       const service = p.get(`${prefix}Service`);
       if (!service) throw new ParamError(prefix, `parameter '${prefix}' (trace ids) or '${prefix}Service' is required`);
@@ -96,20 +96,21 @@ export function analyticsRoutes(ctx: ApiContext): RouteDef[] {
       re: /^\/api\/analytics\/traces\/([^/]+)\/stats$/,
       run: async (p, [rawId]) => {
         const { spans } = await traceSpans(rawId, p);
-        return ok(
-          traceStatistics([spans]).map((s) => ({
-            service: s.service,
-            operation: s.operation,
-            count: s.count,
-            errorCount: s.errorCount,
-            total: us(s.totalNano),
-            selfTotal: us(s.selfTotalNano),
-            min: us(s.minNano),
-            avg: us(s.avgNano),
-            max: us(s.maxNano),
-            selfAvg: us(s.selfAvgNano),
-          })),
-        );
+        return ok(statsJson([spans]));
+      },
+    },
+    {
+      // over several traces: `traceID` (ids) or a search (`service`, `operation`, window, limit)
+      re: /^\/api\/analytics\/stats$/,
+      run: async (p) => {
+        const q = new URLSearchParams(p);
+        if (p.getAll('traceID').length) q.set('x', p.getAll('traceID').join(','));
+        else if (p.get('service')) {
+          q.set('xService', p.get('service')!);
+          if (p.get('operation')) q.set('xOperation', p.get('operation')!);
+        } else throw new ParamError('service', "parameter 'service' (or 'traceID') is required");
+        const g = await group(q, 'x');
+        return ok({ traceIDs: g.ids.map(shortTraceId), operations: statsJson(g.traces) }, g.traces.length);
       },
     },
     {
@@ -163,6 +164,21 @@ export function analyticsRoutes(ctx: ApiContext): RouteDef[] {
       },
     },
   ];
+}
+
+function statsJson(traces: Span[][]) {
+  return traceStatistics(traces).map((s) => ({
+    service: s.service,
+    operation: s.operation,
+    count: s.count,
+    errorCount: s.errorCount,
+    total: us(s.totalNano),
+    selfTotal: us(s.selfTotalNano),
+    min: us(s.minNano),
+    avg: us(s.avgNano),
+    max: us(s.maxNano),
+    selfAvg: us(s.selfAvgNano),
+  }));
 }
 
 /** A search over the request's window parameters (start, end, lookback, limit, durations, tags) for one service/operation. */

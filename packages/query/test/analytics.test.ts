@@ -177,3 +177,20 @@ describe('GET /api/analytics/deep-dependencies', () => {
     assert.equal((await srv.get('/api/analytics/deep-dependencies')).status, 400);
   });
 });
+
+describe('GET /api/analytics/stats (several traces)', () => {
+  test('by trace ids and by search', async () => {
+    const j = await ok(`/api/analytics/stats?traceID=${X},${Y}`);
+    assert.equal(j.total, 2);
+    assert.deepEqual(j.data.traceIDs, [X, Y]);
+    const be = j.data.operations.find((o: any) => o.service === 'be');
+    assert.deepEqual([be.count, be.errorCount, be.total, be.min, be.max, be.avg], [3, 1, ms(120), ms(30), ms(50), ms(40)]);
+    const s = await ok('/api/analytics/stats?service=db&lookback=2h');
+    assert.deepEqual(s.data.traceIDs, [X]);
+    assert.equal(s.data.operations.length, 4);
+    assert.equal((await srv.get('/api/analytics/stats')).status, 400);
+    const bad = await srv.get('/api/analytics/stats?traceID=zz');
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.errors[0].msg, /traceID/);
+  });
+});
