@@ -33,7 +33,7 @@ function primaryRoot(trace: AssembledTrace): TraceNode | undefined {
 /**
  * Children as Jaeger's critical-path algorithm sees them: only CHILD_OF children (spans linked by a
  * `FOLLOWS_FROM` reference to their parent are left out), clipped to the parent's time range;
- * children starting after the parent ends are dropped.
+ * children starting after the parent ends, or ending before it starts, are dropped.
  */
 function clipTree(root: TraceNode): Clipped {
   const top: Clipped = { node: root, start: root.span.startTimeUnixNano, end: maxB(root.span.startTimeUnixNano, root.span.endTimeUnixNano), children: [] };
@@ -44,7 +44,7 @@ function clipTree(root: TraceNode): Clipped {
       if (isFollowsFrom(c.span)) continue;
       let s = c.span.startTimeUnixNano;
       let e = maxB(s, c.span.endTimeUnixNano);
-      if (s > p.end) continue;
+      if (s > p.end || e < p.start) continue;
       if (s < p.start) s = p.start;
       if (e > p.end) e = p.end;
       if (e < s) e = s;

@@ -64,6 +64,14 @@ describe('criticalPath', () => {
     ]);
   });
 
+  test('a child entirely before its parent is dropped; one starting before is clipped', () => {
+    const p = criticalPath([sp('1', '', 100, 200), sp('early', '1', 0, 50), sp('x', '1', 90, 150)]).map(seg);
+    assert.deepEqual(p, [
+      ['x', 100, 150],
+      ['1', 150, 200],
+    ]);
+  });
+
   test('a single span, an empty trace, a zero-length root', () => {
     assert.deepEqual(criticalPath([sp('1', '', 5, 9)]).map(seg), [['1', 5, 9]]);
     assert.deepEqual(criticalPath([]), []);
