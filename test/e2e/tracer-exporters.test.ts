@@ -4,13 +4,15 @@
  * Retry-After is retried and delivered; oversized UDP spans are dropped and counted; close flushes.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { initTracer, type AriadneTracer, type ReporterConfig } from '@ariadne/tracer';
-import { getJson, startAriadne, type Running } from './helpers.js';
+import { retryInfoStatusDetails } from '@ariadne/collector';
+import { initTracer, retryDelayFromStatusDetails, type AriadneTracer, type ReporterConfig } from '@ariadne/tracer';
+import { getJson, ROOT, startAriadne, type Running } from './helpers.js';
 
 let app: Running;
 before(async () => {
@@ -66,6 +68,7 @@ describe('RemoteReporter senders against a real all-in-one', () => {
   const cases: [string, () => ReporterConfig][] = [
     ['http/protobuf', () => ({ type: 'remote', protocol: 'http/protobuf', endpoint: app.url('otlp-http', '/v1/traces') })],
     ['http/json', () => ({ type: 'remote', protocol: 'http/json', endpoint: app.url('otlp-http', '/v1/traces'), compression: 'none' })],
+    ['grpc', () => ({ type: 'remote', protocol: 'grpc', endpoint: app.url('otlp-grpc') })],
     ['jaeger-udp', () => ({ type: 'remote', protocol: 'jaeger-udp', agentHost: app.addresses.get('agent-compact')!.host, agentPort: app.addresses.get('agent-compact')!.port })],
     ['jaeger-http', () => ({ type: 'remote', protocol: 'jaeger-http', endpoint: app.url('jaeger-http', '/api/traces') })],
     ['zipkin', () => ({ type: 'remote', protocol: 'zipkin', endpoint: app.url('zipkin', '/api/v2/spans') })],
@@ -92,6 +95,46 @@ describe('RemoteReporter senders against a real all-in-one', () => {
     const id = makeTrace(tracer, 'env');
     await tracer.close();
     checkTrace(await waitForTrace(id, 3), 'env', 'svc-env');
+  });
+
+  test('environment selects OTLP/gRPC', async () => {
+    const tracer = initTracer({ serviceName: 'svc-env-grpc' }, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: app.url('otlp-grpc'), OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } });
+    const id = makeTrace(tracer, 'env-grpc');
+    await tracer.close();
+    checkTrace(await waitForTrace(id, 3), 'env-grpc', 'svc-env-grpc');
+  });
+
+  for (const protocol of ['grpc', 'http/protobuf']) {
+    test(`a process exporting over ${protocol} exits by itself and its spans arrive (beforeExit flush)`, async () => {
+      const endpoint = protocol === 'grpc' ? app.url('otlp-grpc') : app.url('otlp-http');
+      const code = `
+        import { initTracer } from '@ariadne/tracer';
+        const tracer = initTracer();
+        const s = tracer.getTracer('x').startSpan('exit-span');
+        console.log(s.spanContext().traceId);
+        s.end();
+      `;
+      const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', code], {
+        cwd: ROOT,
+        env: { ...process.env, OTEL_SERVICE_NAME: 'svc-exit', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_BSP_SCHEDULE_DELAY: '60000' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      const t0 = Date.now();
+      const killer = setTimeout(() => p.kill('SIGKILL'), 15_000);
+      const exit = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+      clearTimeout(killer);
+      assert.equal(exit, 0, 'exited by itself');
+      assert.ok(Date.now() - t0 < 14_000);
+      await waitForTrace(out.trim(), 1);
+    });
+  }
+
+  test('gRPC RetryInfo in grpc-status-details-bin is read as the retry delay', () => {
+    assert.equal(retryDelayFromStatusDetails(retryInfoStatusDetails(14, 'queue full', 3)), 3000);
+    assert.equal(retryDelayFromStatusDetails(Buffer.from([0xff, 0xff])), undefined);
+    assert.equal(retryDelayFromStatusDetails(undefined), undefined);
   });
 
   test('a batch is sent when full, without waiting for the flush interval', async () => {

@@ -7,6 +7,7 @@ import type { ReporterConfig } from './config.js';
 import { ConfigError } from './config.js';
 import type { RemoteReporterOptions } from './remote-reporter.js';
 import { RemoteReporter } from './remote-reporter.js';
+import { OtlpGrpcSender } from './grpc-sender.js';
 import type { Sender } from './senders.js';
 import { JaegerHttpSender, JaegerUdpSender, OtlpHttpSender, ZipkinSender } from './senders.js';
 
@@ -170,7 +171,7 @@ export function buildSender(c: ReporterConfig): Sender {
     case 'http/json':
       return new OtlpHttpSender(http, 'json');
     case 'grpc':
-      throw new ConfigError(c.protocol === undefined ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : 'reporter.protocol', 'grpc is not supported yet: use http/protobuf');
+      return new OtlpGrpcSender(http);
     case 'zipkin':
       return new ZipkinSender(http);
     case 'jaeger-http':

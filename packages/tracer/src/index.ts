@@ -32,3 +32,4 @@ export type { UndiciInstrumentationOptions } from './instrument/undici.js';
 export { traceMethod } from './instrument/patch.js';
 export type { TraceMethodOptions } from './instrument/patch.js';
 export { withoutInstrumentation, isInstrumentationSuppressed } from './instrument/suppress.js';
+export { OtlpGrpcSender, retryDelayFromStatusDetails } from './grpc-sender.js';
