@@ -186,3 +186,40 @@ describe('deepDependencies', () => {
     assert.deepEqual(g.paths.map((p) => p.focalIndex), [2]);
   });
 });
+
+describe('criticalPath on random trees (seeded)', () => {
+  test('segments tile the root exactly, each inside its own span', () => {
+    let seed = 42;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let t = 0; t < 200; t++) {
+      const spans = [sp('1', '', 0, 1000)];
+      const n = 1 + rnd(60);
+      for (let i = 2; i <= n; i++) {
+        const parent = spans[rnd(spans.length)];
+        // children may stick out of, or lie outside, their parent
+        const start = Number(parent.startTimeUnixNano) - 50 + rnd(Number(parent.endTimeUnixNano - parent.startTimeUnixNano) + 100);
+        spans.push(sp(i.toString(16), parent.spanId, start, start + rnd(400)));
+      }
+      const path = criticalPath(spans);
+      assert.ok(path.length > 0);
+      assert.equal(path[0].startTimeUnixNano, 0n, `tree ${t}`);
+      assert.equal(path.at(-1)!.endTimeUnixNano, 1000n, `tree ${t}`);
+      const byId = new Map(spans.map((s) => [s.spanId, s]));
+      for (let i = 0; i < path.length; i++) {
+        const seg = path[i];
+        assert.ok(seg.startTimeUnixNano < seg.endTimeUnixNano);
+        if (i > 0) assert.equal(seg.startTimeUnixNano, path[i - 1].endTimeUnixNano, `tree ${t}: contiguous`);
+        const s = byId.get(seg.spanId)!;
+        assert.ok(seg.startTimeUnixNano >= s.startTimeUnixNano && seg.endTimeUnixNano <= s.endTimeUnixNano, `tree ${t}: inside ${seg.spanId}`);
+      }
+      const self = selfTimes(spans);
+      for (const s of spans) {
+        const v = self.get(s.spanId)!;
+        assert.ok(v >= 0n && v <= (s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n));
+      }
+    }
+  });
+});
