@@ -127,20 +127,21 @@ export async function computeMetrics(ctx: ApiContext, kind: Kind, q: MetricsQuer
   const rateSeconds = Number(q.ratePer) / 1e9;
   const metrics = series.map((se) => {
     const metricPoints: object[] = [];
+    // errors before index i, for O(1) error counts per window
+    const errBefore = [0];
+    for (const s of se.spans) errBefore.push(errBefore[errBefore.length - 1] + (s.status.code === StatusCode.ERROR ? 1 : 0));
+    const durMs = se.spans.map((s) => Number(s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n) / 1e6);
     let lo = 0;
     let hi = 0;
     for (const t of points) {
       while (hi < se.spans.length && se.spans[hi].startTimeUnixNano <= t) hi++;
       while (lo < hi && se.spans[lo].startTimeUnixNano <= t - q.ratePer) lo++;
-      const win = se.spans.slice(lo, hi);
+      const calls = hi - lo;
       let value: number;
-      if (kind === 'calls') value = win.length / rateSeconds;
-      else if (!win.length) continue;
-      else if (kind === 'errors') value = win.filter((s) => s.status.code === StatusCode.ERROR).length / win.length;
-      else {
-        const d = win.map((s) => Number(s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n) / 1e6).sort((a, b) => a - b);
-        value = quantile(d, quant);
-      }
+      if (kind === 'calls') value = calls / rateSeconds;
+      else if (!calls) continue;
+      else if (kind === 'errors') value = (errBefore[hi] - errBefore[lo]) / calls;
+      else value = quantile(durMs.slice(lo, hi).sort((a, b) => a - b), quant);
       metricPoints.push({ gaugeValue: { doubleValue: value }, timestamp: protoTimestamp(t) });
     }
     return { labels: se.labels, metricPoints };
