@@ -200,7 +200,10 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
         return sendJson(req, res, 200, body, pretty && pretty !== 'false' ? 4 : undefined);
       } catch (err) {
         if (err instanceof ParamError || err instanceof StoreArgumentError) return fail(400, err.message);
-        if (err instanceof HttpError) return fail(err.status, err.message);
+        if (err instanceof HttpError) {
+          if (err.status === 405) res.setHeader('Allow', (methods ?? ['GET', 'HEAD']).join(', '));
+          return fail(err.status, err.message);
+        }
         onError(err, req);
         return fail(500, `storage error: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -158,7 +158,9 @@ describe('POST /api/transform', () => {
     const bad = await post('/api/transform', '{"resourceSpans": 7}');
     assert.equal(bad.status, 400);
     assert.match(bad.json.errors[0].msg, /OTLP JSON/);
-    assert.equal((await post('/api/transform', '', 'GET')).status, 405);
+    const g = await post('/api/transform', '', 'GET');
+    assert.equal(g.status, 405);
+    assert.equal(g.headers.allow, 'POST');
     const r = await post('/api/services', '{}');
     assert.equal(r.status, 405);
     assert.equal(r.headers.allow, 'GET, HEAD');
