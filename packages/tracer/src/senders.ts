@@ -7,7 +7,7 @@ import dgram from 'node:dgram';
 import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import { constants as zlibConstants, gzip as gzipCb } from 'node:zlib';
 import type { Span } from '@ariadne/model';
 import { withoutInstrumentation } from './instrument/suppress.js';
 import { encodeJaegerAgentMessage, encodeJaegerThriftBatch, encodeOtlpJson, encodeOtlpProtobuf, encodeZipkinV2Json } from '@ariadne/codec';
@@ -75,7 +75,8 @@ export class HttpPoster {
     let payload: Uint8Array = typeof body === 'string' ? Buffer.from(body) : body;
     const headers: Record<string, string> = { ...this.headers, 'content-type': contentType };
     if (this.compression === 'gzip') {
-      payload = await gzip(payload);
+      // level 1: ~3× cheaper than the default 6 on span batches, a few % larger
+      payload = await gzip(payload, { level: zlibConstants.Z_BEST_SPEED });
       headers['content-encoding'] = 'gzip';
     }
     headers['content-length'] = String(payload.length);
