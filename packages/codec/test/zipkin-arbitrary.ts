@@ -3,9 +3,10 @@ import { SocketAddress } from 'node:net';
 import fc from 'fast-check';
 import { SpanKind, StatusCode, makeResource, makeSpan } from '@ariadne/model';
 import type { Attribute, Span } from '@ariadne/model';
+import { sharedServerSpanId } from '../src/index.js';
 
 const hex = (n: number) => fc.uint8Array({ minLength: n / 2, maxLength: n / 2 }).map((b) => Buffer.from(b).toString('hex')).filter((h) => /[^0]/.test(h));
-const reserved = new Set(['error', 'otel.status_code', 'peer.service', 'net.peer.ip', 'net.peer.ipv6', 'net.peer.port', 'zipkin.shared', 'zipkin.debug']);
+const reserved = new Set(['error', 'otel.status_code', 'peer.service', 'net.peer.ip', 'net.peer.ipv6', 'net.peer.port', 'zipkin.shared', 'zipkin.debug', 'zipkin.span_id', 'zipkin.parent_id']);
 // integer-like keys are reordered by every JS object (tags is a JSON object), so they cannot keep wire order
 const tagKey = fc.string({ minLength: 1, maxLength: 10 }).filter((k) => !reserved.has(k) && !/^(0|[1-9][0-9]*)$/.test(k));
 const lower = fc.string({ maxLength: 12 }).map((s) => s.toLowerCase()).filter((s) => s === s.toLowerCase());
@@ -43,13 +44,19 @@ export const zipkinModelSpan: fc.Arbitrary<Span> = fc
     }
     if (r.shared) attributes.push({ key: 'zipkin.shared', value: { type: 'bool', value: true } });
     if (r.debug) attributes.push({ key: 'zipkin.debug', value: { type: 'bool', value: true } });
+    // a shared SERVER span is what the decoder makes of one: its own id, under the wire id
+    const sharedServer = r.shared && r.kind === SpanKind.SERVER;
+    if (sharedServer) {
+      attributes.push({ key: 'zipkin.span_id', value: { type: 'string', value: r.spanId } });
+      if (r.parent && r.parent !== '0000000000000000') attributes.push({ key: 'zipkin.parent_id', value: { type: 'string', value: r.parent } });
+    }
     const res: Attribute[] = [];
     if (r.ip) res.push({ key: 'net.host.ip', value: { type: 'string', value: r.ip } });
     if (r.port) res.push({ key: 'net.host.port', value: { type: 'int', value: r.port } });
     return makeSpan({
       traceId: r.traceId,
-      spanId: r.spanId,
-      parentSpanId: r.parent ?? '',
+      spanId: sharedServer ? sharedServerSpanId(r.spanId) : r.spanId,
+      parentSpanId: sharedServer ? r.spanId : (r.parent ?? ''),
       name: r.name,
       kind: r.kind,
       startTimeUnixNano: BigInt(r.start) * 1000n,

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { SpanKind, StatusCode, findAttribute, makeResource, makeSpan, shortTraceId } from '@ariadne/model';
 import type { Attribute, Span } from '@ariadne/model';
-import { CodecError, decodeZipkinV1Json, decodeZipkinV2Json, encodeZipkinV2Json } from '../src/index.js';
+import { CodecError, decodeZipkinV1Json, decodeZipkinV2Json, encodeZipkinV2Json, sharedServerSpanId } from '../src/index.js';
 import { zipkinModelSpan } from './zipkin-arbitrary.js';
 import { assertAttributesMatch, assertSpansMatchExpect, readExpect, readFixture } from './helpers/expect.js';
 import type { ExpectAttributes, ExpectSpan } from './helpers/expect.js';
@@ -249,11 +249,15 @@ test('zipkin v1: shared client+server span splits into CLIENT and shared SERVER 
   const attrs = (sp: Span) => Object.fromEntries(sp.attributes.map((a: Attribute) => [a.key, a.value.type === 'string' || a.value.type === 'int' || a.value.type === 'bool' ? a.value.value : null]));
   assert.deepEqual(attrs(c), { 'http.path': '/x', 'peer.service': 'backend', 'net.peer.ip': '10.0.0.2', 'net.peer.port': 9000, 'zipkin.debug': true });
   assert.equal(s.kind, SpanKind.SERVER);
-  assert.equal(s.spanId, c.spanId);
+  assert.equal(s.spanId, sharedServerSpanId(c.spanId), 'the shared server half gets its own stable id');
+  assert.equal(s.parentSpanId, c.spanId, 'under its client half');
   assert.equal(s.resource.serviceName, 'backend');
   assert.equal(s.startTimeUnixNano, 1_100_000n);
   assert.equal(s.endTimeUnixNano, 1_300_000n);
-  assert.deepEqual(attrs(s), { 'db.rows': '3', 'peer.service': 'frontend', 'net.peer.ip': '10.0.0.1', 'net.peer.port': 8080, 'zipkin.shared': true, 'zipkin.debug': true });
+  assert.deepEqual(attrs(s), {
+    'db.rows': '3', 'peer.service': 'frontend', 'net.peer.ip': '10.0.0.1', 'net.peer.port': 8080, 'zipkin.shared': true, 'zipkin.debug': true,
+    'zipkin.span_id': '0000000000000002', 'zipkin.parent_id': '0000000000000001',
+  });
   assert.deepEqual(s.events.map((e) => [e.name, e.timeUnixNano]), [['cache.miss', 1_200_000n]]);
   assert.equal(c.events.length, 0);
 });
@@ -268,7 +272,7 @@ test('zipkin v1: local span (lc), lone server span, producer', () => {
   ]);
   assert.deepEqual(spans.map((s) => [s.spanId, s.kind, s.resource.serviceName, s.startTimeUnixNano, s.endTimeUnixNano]), [
     ['000000000000000b', SpanKind.INTERNAL, 'svc', 10_000n, 15_000n],
-    ['000000000000000c', SpanKind.SERVER, 'svc', 20_000n, 29_000n],
+    [sharedServerSpanId('000000000000000c'), SpanKind.SERVER, 'svc', 20_000n, 29_000n],
     ['000000000000000d', SpanKind.PRODUCER, 'svc', 40_000n, 40_000n],
     ['000000000000000e', SpanKind.INTERNAL, 'svc', 0n, 0n],
   ]);
@@ -428,4 +432,22 @@ test('decodes what a real zipkin-js@0.22 HttpLogger posts, in v1 (its default) a
     server.close();
     server.closeAllConnections();
   }
+});
+
+test('shared client/server RPC spans (same wire id) become two spans, server under client, and encode back to the wire ids', async () => {
+  const { decodeZipkinV2Json, encodeZipkinV2Json, sharedServerSpanId } = await import('@ariadne/codec');
+  const wire = [
+    { traceId: '463ac35c9f6413ad', parentId: 'a2fb4a1d1a96d312', id: '72485a3953bb6124', kind: 'CLIENT', name: 'get', timestamp: 1472470996199000, duration: 207000, localEndpoint: { serviceName: 'frontend' } },
+    { traceId: '463ac35c9f6413ad', parentId: 'a2fb4a1d1a96d312', id: '72485a3953bb6124', kind: 'SERVER', name: 'get', timestamp: 1472470996238000, duration: 151000, shared: true, localEndpoint: { serviceName: 'backend' } },
+  ];
+  const [client, server] = decodeZipkinV2Json(wire);
+  assert.equal(client.spanId, '72485a3953bb6124');
+  assert.notEqual(server.spanId, client.spanId, 'distinct ids, so no store collapses the two halves');
+  assert.equal(server.spanId, sharedServerSpanId('72485a3953bb6124'), 'deterministic: re-delivery maps to the same id');
+  assert.equal(server.parentSpanId, client.spanId);
+  const back = encodeZipkinV2Json([client, server]) as Array<Record<string, unknown>>;
+  assert.equal(back[1].id, '72485a3953bb6124');
+  assert.equal(back[1].parentId, 'a2fb4a1d1a96d312');
+  assert.equal(back[1].shared, true);
+  assert.equal((back[1].tags as Record<string, string> | undefined)?.['zipkin.span_id'], undefined);
 });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { SpanKind, StatusCode } from '@ariadne/model';
 import { ProtoWriter } from '../src/protobuf.js';
-import { CodecError, decodeZipkinProto3, decodeZipkinV2Json, encodeZipkinProto3, encodeZipkinV2Json, parseZipkinProto3 } from '../src/index.js';
+import { CodecError, decodeZipkinProto3, decodeZipkinV2Json, encodeZipkinProto3, encodeZipkinV2Json, parseZipkinProto3, sharedServerSpanId } from '../src/index.js';
 import { readFixture } from './helpers/expect.js';
 import { zipkinModelSpan } from './zipkin-arbitrary.js';
 
@@ -78,8 +78,8 @@ test('decodes a protobufjs-encoded ListOfSpans (128-bit ids, ipv6, shared/debug,
   const withUnknown = Buffer.concat([bytes, Buffer.from([0x48, 0x01])]);
   const [s] = decodeZipkinProto3(withUnknown);
   assert.equal(s.traceId, '0af7651916cd43dd8448eb211c80319c');
-  assert.equal(s.spanId, 'b7ad6b7169203331');
-  assert.equal(s.parentSpanId, '');
+  assert.equal(s.spanId, sharedServerSpanId('b7ad6b7169203331'), 'a shared server span gets its own id');
+  assert.equal(s.parentSpanId, 'b7ad6b7169203331');
   assert.equal(s.kind, SpanKind.SERVER);
   assert.equal(s.name, 'get /x');
   assert.equal(s.startTimeUnixNano, 1_700_000_000_000_001_000n);
@@ -90,7 +90,7 @@ test('decodes a protobufjs-encoded ListOfSpans (128-bit ids, ipv6, shared/debug,
     { key: 'net.host.port', value: { type: 'int', value: 443 } },
   ]);
   assert.deepEqual(s.status, { code: StatusCode.ERROR, message: '' });
-  assert.deepEqual(s.attributes.map((a) => a.key), ['http.method', 'error', 'net.peer.ip', 'zipkin.shared', 'zipkin.debug']);
+  assert.deepEqual(s.attributes.map((a) => a.key), ['http.method', 'error', 'net.peer.ip', 'zipkin.shared', 'zipkin.debug', 'zipkin.span_id']);
   assert.deepEqual(s.events.map((e) => e.name), ['wr']);
   // and back: protobufjs reads our encoding of it identically
   const again = ListOfSpans.toObject(ListOfSpans.decode(encodeZipkinProto3([s])), { longs: String, bytes: String }) as { spans: Array<Record<string, unknown>> };

@@ -73,3 +73,22 @@ export function sortJaegerTrace(trace: JaegerJsonTrace): JaegerJsonTrace {
   }
   return trace;
 }
+
+/**
+ * Zipkin's shared RPC spans are given their own span id at ingest, under their client half (see
+ * the Zipkin codec). When the client half is not in the trace (the client was not traced), the
+ * server span goes back under the parent it had on the wire (`zipkin.parent_id`, or none) instead
+ * of hanging as an orphan under a span that does not exist. The input is not modified.
+ */
+export function reparentLoneSharedSpans(spans: readonly Span[]): Span[] {
+  let ids: Set<string> | undefined;
+  return spans.map((span) => {
+    if (!span.parentSpanId) return span;
+    const wire = span.attributes.find((a) => a.key === 'zipkin.span_id');
+    if (!wire || wire.value.type !== 'string' || wire.value.value !== span.parentSpanId) return span;
+    ids ??= new Set(spans.map((s) => s.spanId));
+    if (ids.has(span.parentSpanId)) return span;
+    const wireParent = span.attributes.find((a) => a.key === 'zipkin.parent_id');
+    return { ...span, parentSpanId: wireParent && wireParent.value.type === 'string' ? wireParent.value.value : '' };
+  });
+}

@@ -9,7 +9,7 @@ import { StoreArgumentError } from '@ariadne/storage';
 import type { SpanStore } from '@ariadne/storage';
 import { DEFAULT_SEARCH, intParam, ParamError, parseDependencyParams, parseSearchParams, parseSpanKindParam, parseTraceIdParam } from './params.js';
 import type { SearchDefaults } from './params.js';
-import { moveLibraryAttributesToResource, sortJaegerTrace } from './adjust.js';
+import { moveLibraryAttributesToResource, reparentLoneSharedSpans, sortJaegerTrace } from './adjust.js';
 import { adjustClockSkew } from './skew.js';
 import { createStaticHandler } from './static.js';
 import { HttpError, isRaw, ok, Raw } from './context.js';
@@ -80,7 +80,7 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
   const now = opts.now ?? nowNano;
   const searchDefaults: SearchDefaults = { ...DEFAULT_SEARCH, ...opts.search };
   const maxDeltaNano = opts.maxClockSkewAdjustNano ?? 0n;
-  const adjust = opts.adjustTrace ?? ((s: Span[]) => adjustClockSkew(s, { maxDeltaNano }));
+  const adjust = opts.adjustTrace ?? ((s: Span[]) => adjustClockSkew(reparentLoneSharedSpans(s), { maxDeltaNano }));
   const onError = opts.onError ?? ((err: unknown) => console.error('query: request failed:', err));
   const serveStatic = opts.uiDir ? createStaticHandler({ root: opts.uiDir }) : undefined;
 

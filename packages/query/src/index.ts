@@ -15,7 +15,7 @@ export { contentTypeOf, createStaticHandler, safeSegments, StaticPathError } fro
 export type { StaticOptions } from './static.js';
 export { adjustClockSkew, formatGoDuration } from './skew.js';
 export type { ClockSkewOptions } from './skew.js';
-export { compareJaegerTags, moveLibraryAttributesToResource, sortJaegerTrace } from './adjust.js';
+export { compareJaegerTags, moveLibraryAttributesToResource, reparentLoneSharedSpans, sortJaegerTrace } from './adjust.js';
 export { analyticsRoutes } from './analytics.js';
 export { computeMetrics, metricsRoutes, parseMetricsParams, protoTimestamp, quantile } from './metrics.js';
 export type { MetricsQuery } from './metrics.js';

@@ -17,6 +17,11 @@
  *   `net.peer.port` (int), appended after the tags and only when no tag of that key exists. On
  *   encode they build the remoteEndpoint; `net.peer.*` are not repeated as tags (peer.service is).
  * - `shared: true` → bool attribute `zipkin.shared`; `debug: true` → bool attribute `zipkin.debug`
+ *   A shared SERVER span (the server half of an RPC that reuses the client's span id, as Zipkin's
+ *   B3 propagation does) gets its own span id — the client's id mixed with a fixed constant, so
+ *   the same span always maps to the same id — and the client span as its parent, as Jaeger's
+ *   span-id deduper does. Without this the two halves would be one span to every store. The wire
+ *   ids are kept in `zipkin.span_id` / `zipkin.parent_id` and restored on encode.
  *   (both back to the flags on encode, not as tags). Decoded spans get flags = 1 (sampled: Zipkin
  *   only receives sampled spans). Links, trace state and scope have no Zipkin equivalent.
  */
@@ -56,6 +61,14 @@ export interface ZipkinSpan {
 }
 
 export const ZIPKIN_SHARED_ATTR = 'zipkin.shared';
+export const ZIPKIN_WIRE_SPAN_ID_ATTR = 'zipkin.span_id';
+export const ZIPKIN_WIRE_PARENT_ID_ATTR = 'zipkin.parent_id';
+
+/** The span id a shared server span gets: the wire id XOR a fixed odd constant (bijective, stable). */
+export function sharedServerSpanId(wireSpanId: string): string {
+  const id = (BigInt('0x' + wireSpanId) ^ 0x9e3779b97f4a7c15n).toString(16).padStart(16, '0');
+  return id === '0000000000000000' ? '0000000000000001' : id;
+}
 export const ZIPKIN_DEBUG_ATTR = 'zipkin.debug';
 
 const KIND_TO_MODEL: Record<string, SpanKind> = {
@@ -144,9 +157,16 @@ function zipkinSpanToModel(z: ZipkinSpan, resources: Map<string, Resource>, inde
     }
   }
   const start = usToNs(z.timestamp);
+  let ownSpanId = spanId;
+  if (z.shared && z.kind === 'SERVER') {
+    attributes.push(str(ZIPKIN_WIRE_SPAN_ID_ATTR, spanId));
+    if (parentSpanId) attributes.push(str(ZIPKIN_WIRE_PARENT_ID_ATTR, parentSpanId));
+    ownSpanId = sharedServerSpanId(spanId);
+    parentSpanId = spanId;
+  }
   return {
     traceId,
-    spanId,
+    spanId: ownSpanId,
     parentSpanId,
     name: (z.name ?? '').toLowerCase(),
     kind: z.kind ? KIND_TO_MODEL[z.kind] : SpanKind.INTERNAL,
@@ -184,8 +204,16 @@ function isTrue(v: Attribute['value']): boolean {
 export function modelToZipkinSpan(s: Span): ZipkinSpan {
   // field order as Zipkin's own JSON writer: traceId, parentId, id, kind, name, timestamp, ...
   const z = { traceId: shortTraceId(s.traceId) } as ZipkinSpan;
-  if (s.parentSpanId) z.parentId = s.parentSpanId;
-  z.id = s.spanId;
+  const wireId = s.attributes.find((a) => a.key === ZIPKIN_WIRE_SPAN_ID_ATTR && a.value.type === 'string');
+  if (wireId) {
+    // a shared server span: back to the ids it had on the wire
+    const wireParent = s.attributes.find((a) => a.key === ZIPKIN_WIRE_PARENT_ID_ATTR && a.value.type === 'string');
+    if (wireParent) z.parentId = (wireParent.value as { value: string }).value;
+    z.id = (wireId.value as { value: string }).value;
+  } else {
+    if (s.parentSpanId) z.parentId = s.parentSpanId;
+    z.id = s.spanId;
+  }
   const kind = KIND_FROM_MODEL[s.kind];
   if (kind) z.kind = kind;
   if (s.name) z.name = s.name.toLowerCase();
@@ -240,6 +268,9 @@ export function modelToZipkinSpan(s: Span): ZipkinSpan {
       }
       case ZIPKIN_SHARED_ATTR:
         if (isTrue(a.value)) shared = true;
+        continue;
+      case ZIPKIN_WIRE_SPAN_ID_ATTR:
+      case ZIPKIN_WIRE_PARENT_ID_ATTR:
         continue;
       case ZIPKIN_DEBUG_ATTR:
         if (isTrue(a.value)) debug = true;
