@@ -14,6 +14,7 @@ import {
   checkTraceId,
   compareSpansByStart,
   compileTraceQuery,
+  derivedTags,
   valuesMatchTagFilter,
 } from './filters.js';
 import type { CompiledTagFilter } from './filters.js';
@@ -116,6 +117,7 @@ function tagText(span: Span): string {
   add(span.attributes);
   add(span.resource.attributes);
   for (const e of span.events) add(e.attributes);
+  add(derivedTags(span));
   return out;
 }
 

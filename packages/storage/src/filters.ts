@@ -116,7 +116,31 @@ function compileTagFilter(f: TagFilter, i: number): CompiledTagFilter {
   return { key, op: op as TagOperator, value, test };
 }
 
-/** Call `fn` with the text of every value of `key` on the span (span, resource, event attributes); stop when it returns true. */
+const KIND_TAG = ['', 'internal', 'server', 'client', 'producer', 'consumer'];
+const STATUS_TAG = ['', 'OK', 'ERROR'];
+
+/**
+ * Tags that Jaeger shows for a span, and so lets users search by, without the span carrying them
+ * as attributes: `span.kind`, `error` (= "true" for status ERROR), `otel.status_code`,
+ * `otel.status_description` and `otel.scope.name`/`otel.scope.version` — each only when the span
+ * has no attribute of that key. Searching `error=true` thus finds OTLP spans whose status is ERROR.
+ */
+export function derivedTags(span: Span): Attribute[] {
+  const out: Attribute[] = [];
+  const has = (k: string) => span.attributes.some((a) => a.key === k);
+  const add = (key: string, value: string) => {
+    if (value && !has(key)) out.push({ key, value: { type: 'string', value } });
+  };
+  add('span.kind', KIND_TAG[span.kind] ?? '');
+  if (span.status.code === 2) add('error', 'true');
+  add('otel.status_code', STATUS_TAG[span.status.code] ?? '');
+  if (span.status.code === 2) add('otel.status_description', span.status.message);
+  add('otel.scope.name', span.scope.name);
+  add('otel.scope.version', span.scope.version);
+  return out;
+}
+
+/** Call `fn` with the text of every value of `key` on the span (span, resource, event attributes, derived tags); stop when it returns true. */
 function someValue(span: Span, key: string, fn: (text: string) => boolean): boolean {
   const scan = (attrs: readonly Attribute[]) => {
     for (let i = 0; i < attrs.length; i++) {
@@ -126,7 +150,7 @@ function someValue(span: Span, key: string, fn: (text: string) => boolean): bool
   };
   if (scan(span.attributes) || scan(span.resource.attributes)) return true;
   for (const e of span.events) if (scan(e.attributes)) return true;
-  return false;
+  return scan(derivedTags(span));
 }
 
 /** Does the span satisfy this one filter? */

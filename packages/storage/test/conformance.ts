@@ -303,6 +303,33 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
       });
     });
 
+    describe('derived tags (what Jaeger shows as tags)', () => {
+      it('error=true finds spans whose status is ERROR; span.kind and otel.status_code are searchable', async () => {
+        const failed = tid();
+        const fine = tid();
+        await store.writeSpans([
+          span({ trace: failed, error: true, kind: SpanKind.CLIENT }),
+          span({ trace: fine, kind: SpanKind.SERVER }),
+        ]);
+        const find = (key: string, value: string) =>
+          store.findTraceIds({ startTimeMin: T0 - SEC, startTimeMax: T0 + SEC, limit: 10, tags: [{ key, op: '=', value }] });
+        assert.deepEqual(await find('error', 'true'), [failed]);
+        assert.deepEqual(await find('otel.status_code', 'ERROR'), [failed]);
+        assert.deepEqual(await find('otel.status_description', 'boom'), [failed]);
+        assert.deepEqual(await find('span.kind', 'client'), [failed]);
+        assert.deepEqual(await find('span.kind', 'server'), [fine]);
+      });
+
+      it('an attribute of the same key wins over the derived tag', async () => {
+        const t = tid();
+        await store.writeSpans([span({ trace: t, error: true, attrs: { error: 'custom' } })]);
+        const find = (value: string) =>
+          store.findTraceIds({ startTimeMin: T0 - SEC, startTimeMax: T0 + SEC, limit: 10, tags: [{ key: 'error', op: '=', value }] });
+        assert.deepEqual(await find('custom'), [t]);
+        assert.deepEqual(await find('true'), []);
+      });
+    });
+
     describe('getTraces', () => {
       it('returns found traces only, each in start order', async () => {
         const t1 = tid();
