@@ -72,8 +72,14 @@ after(async () => {
   dir.remove();
 });
 
-function startService(file: string, env: Record<string, string>, mode: 'import' | 'require' = 'import'): Promise<{ url: string; proc: ChildProcess; out: () => string }> {
-  const flags = mode === 'import' ? ['--conditions=source', '--import', 'tsx', '--import', REGISTER] : ['--conditions=source', '--require', 'tsx/cjs', '--require', REGISTER];
+function startService(file: string, env: Record<string, string>, mode: 'import' | 'require' | 'import-specifier' = 'import'): Promise<{ url: string; proc: ChildProcess; out: () => string }> {
+  // 'require' and 'import-specifier' load the package's ./register export (source condition)
+  const flags =
+    mode === 'import'
+      ? ['--conditions=source', '--import', 'tsx', '--import', REGISTER]
+      : mode === 'import-specifier'
+        ? ['--conditions=source', '--import', 'tsx', '--import', '@ariadne/tracer/register']
+        : ['--conditions=source', '--require', 'tsx/cjs', '--require', '@ariadne/tracer/register'];
   const proc = spawn(process.execPath, [...flags, join(dir.path, file)], {
     cwd: ROOT,
     env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: app.url('otlp-http'), OTEL_BSP_SCHEDULE_DELAY: '100', ...env },
@@ -168,7 +174,7 @@ describe('zero-code instrumentation: A --http--> B --fetch--> C', () => {
     });
   }
 
-  test('CJS service with --require joins the trace too', async () => {
+  test('CJS service with --require @ariadne/tracer/register joins the trace too', async () => {
     const svcA = 'auto-a-cjs';
     const svcB = 'auto-b-cjs';
     const b = await startService('b.cjs', { OTEL_SERVICE_NAME: svcB, C_URL: cUrl }, 'require');
@@ -187,7 +193,7 @@ describe('zero-code instrumentation: A --http--> B --fetch--> C', () => {
     const svcA = 'auto-a-term';
     const svcB = 'auto-b-term';
     const env = { OTEL_BSP_SCHEDULE_DELAY: '600000' };
-    const b = await startService('b.mjs', { ...env, OTEL_SERVICE_NAME: svcB, C_URL: cUrl });
+    const b = await startService('b.mjs', { ...env, OTEL_SERVICE_NAME: svcB, C_URL: cUrl }, 'import-specifier');
     const a = await startService('a.mjs', { ...env, OTEL_SERVICE_NAME: svcA, B_URL: b.url });
     const res = await fetch(a.url + '/a');
     assert.equal(await res.text(), 'A>B>C');
