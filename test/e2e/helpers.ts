@@ -41,7 +41,9 @@ export function startAriadne(opts: StartOptions = {}): Promise<Running> {
   const command = opts.command ?? 'all-in-one';
   const ingest = ['--otlp-http-port', '0', '--otlp-grpc-port', '0', '--jaeger-http-port', '0', '--jaeger-grpc-port', '0', '--agent-compact-port', '0', '--agent-binary-port', '0', '--zipkin-port', '0', '--sampling-port', '0'];
   const portFlags = command === 'agent' ? ['--agent-compact-port', '0', '--agent-binary-port', '0', '--sampling-port', '0', '--admin-port', '0'] : command === 'query' ? ['--query-port', '0', '--admin-port', '0'] : command === 'collector' ? [...ingest, '--admin-port', '0'] : ['--query-port', '0', ...ingest, '--admin-port', '0'];
-  const args = ['--conditions=source', '--import', 'tsx', CLI_SRC, command, ...portFlags, ...(opts.args ?? [])];
+  // ARIADNE_CHILD_NODE_ARGS: extra node flags for the started process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extraNodeArgs = (process.env.ARIADNE_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...extraNodeArgs, '--conditions=source', '--import', 'tsx', CLI_SRC, command, ...portFlags, ...(opts.args ?? [])];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
