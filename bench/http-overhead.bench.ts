@@ -10,6 +10,7 @@
  * Configurations alternate run by run; medians of the runs.
  *
  *   node --conditions=source --import tsx bench/http-overhead.bench.ts [runs=5] [requests=4000] [concurrency=16]
+ *   (BENCH_DIST=1 to run the services on the compiled dist/ instead of TS source through tsx)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -101,7 +102,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const base = ['--conditions=source', '--import', 'tsx'];
+// BENCH_DIST=1: run the services on the compiled packages (npm run build first), without tsx
+const base = process.env.BENCH_DIST === '1' ? [] : ['--conditions=source', '--import', 'tsx'];
 const reg = [...base, '--import', '@ariadne/tracer/register'];
 const svcs = [
   await start('plain', base, {}),
@@ -125,7 +127,7 @@ try {
       p99[i].push(lat[Math.floor(lat.length * 0.99)]);
     }
   }
-  console.log(`http overhead bench: ${RUNS} runs × ${REQUESTS} requests, concurrency ${CONC}, each request = 1 server span + 1 client span; node ${process.version}`);
+  console.log(`http overhead bench (${process.env.BENCH_DIST === '1' ? 'compiled dist' : 'TS source via tsx'}): ${RUNS} runs × ${REQUESTS} requests, concurrency ${CONC}, each request = 1 server span + 1 client span; node ${process.version}`);
   const plain = median(cpu[0]);
   for (let i = 0; i < svcs.length; i++) {
     const c = median(cpu[i]);
