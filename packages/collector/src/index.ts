@@ -8,3 +8,4 @@ export * from './jaeger-http.js';
 export * from './zipkin-http.js';
 export * from './sampling.js';
 export * from './forwarder.js';
+export * from './plain-ingest.js';

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CodecError, decodeJaegerThriftBatch } from '@ariadne/codec';
-import { BadBodyError, BodyTooLargeError, ClientAbortError, discardBody, mediaType, parseContentEncoding, readBody, type RequestHandler } from './http.js';
-import { DEFAULT_MAX_BODY_BYTES, rejectionMessage } from './otlp-http.js';
-import { PipelineClosedError, QueueFullError, type SpanPipeline } from './pipeline.js';
+import { decodeJaegerThriftBatch } from '@ariadne/codec';
+import { discardBody, mediaType, type RequestHandler } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES } from './otlp-http.js';
+import type { SpanPipeline } from './pipeline.js';
+import { ingestPlainText, plainTextSender } from './plain-ingest.js';
 
 /**
  * Jaeger's collector HTTP endpoint: `POST /api/traces` with a binary-Thrift `Batch` (what
@@ -12,14 +13,7 @@ const THRIFT_TYPES = new Set(['application/x-thrift', 'application/vnd.apache.th
 
 export function createJaegerHttpHandler(pipeline: SpanPipeline, opts: { maxBodyBytes?: number } = {}): RequestHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const requests = pipeline.metrics.requests;
-  const send = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
-    requests.inc({ receiver: 'jaeger-http', code: String(status) });
-    if (res.headersSent || res.destroyed) return;
-    const body = text ? text + '\n' : '';
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
-    res.end(body);
-  };
+  const send = plainTextSender(pipeline, 'jaeger-http');
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/api/traces') {
@@ -35,35 +29,6 @@ export function createJaegerHttpHandler(pipeline: SpanPipeline, opts: { maxBodyB
       discardBody(req);
       return send(res, 415, `unsupported content type ${JSON.stringify(media)}: use application/x-thrift (binary Thrift Batch)`);
     }
-    const coding = parseContentEncoding(req.headers['content-encoding'] as string | undefined);
-    if (!coding) {
-      discardBody(req);
-      return send(res, 415, `unsupported content encoding ${JSON.stringify(req.headers['content-encoding'])}`);
-    }
-    readBody(req, coding, limit)
-      .then(async (body) => {
-        let spans;
-        try {
-          spans = decodeJaegerThriftBatch(body, 'binary');
-        } catch (err) {
-          if (err instanceof CodecError) return send(res, 400, `cannot decode Thrift Batch: ${err.message}`);
-          throw err;
-        }
-        try {
-          const result = spans.length ? await pipeline.ingest(spans, 'jaeger-http') : { accepted: 0, rejected: [] };
-          if (spans.length && result.accepted === 0) return send(res, 400, rejectionMessage(result.rejected));
-          send(res, 202, rejectionMessage(result.rejected));
-        } catch (err) {
-          if (err instanceof QueueFullError) return send(res, 503, err.message, { 'retry-after': String(err.retryAfterSeconds) });
-          if (err instanceof PipelineClosedError) return send(res, 503, err.message, { 'retry-after': '1' });
-          send(res, 500, (err as Error).message);
-        }
-      })
-      .catch((err: Error) => {
-        if (err instanceof BodyTooLargeError) return send(res, 413, err.message);
-        if (err instanceof BadBodyError) return send(res, 400, err.message);
-        if (err instanceof ClientAbortError) return;
-        send(res, 500, `internal error: ${err.message}`);
-      });
+    ingestPlainText(pipeline, req, res, send, { limit, protocol: 'jaeger-http', what: 'Thrift Batch', decode: (b) => decodeJaegerThriftBatch(b, 'binary') });
   };
 }

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CodecError, decodeZipkinProto3, decodeZipkinV1Json, decodeZipkinV2Json } from '@ariadne/codec';
 import type { Span } from '@ariadne/model';
-import { BadBodyError, BodyTooLargeError, ClientAbortError, discardBody, mediaType, parseContentEncoding, readBody, type RequestHandler } from './http.js';
-import { DEFAULT_MAX_BODY_BYTES, rejectionMessage } from './otlp-http.js';
-import { PipelineClosedError, QueueFullError, type SpanPipeline } from './pipeline.js';
+import { discardBody, mediaType, type RequestHandler } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES } from './otlp-http.js';
+import type { SpanPipeline } from './pipeline.js';
+import { ingestPlainText, plainTextSender } from './plain-ingest.js';
 
 /**
  * Zipkin's collector HTTP API: `POST /api/v2/spans` (JSON, or proto3 as `application/x-protobuf`)
@@ -33,14 +34,7 @@ function decode(format: Format, body: Buffer): Span[] {
 
 export function createZipkinHttpHandler(pipeline: SpanPipeline, opts: ZipkinHttpOptions = {}): RequestHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const requests = pipeline.metrics.requests;
-  const send = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
-    requests.inc({ receiver: 'zipkin', code: String(status) });
-    if (res.headersSent || res.destroyed) return;
-    const body = text ? text + '\n' : '';
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
-    res.end(body);
-  };
+  const send = plainTextSender(pipeline, 'zipkin');
 
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -61,36 +55,6 @@ export function createZipkinHttpHandler(pipeline: SpanPipeline, opts: ZipkinHttp
       discardBody(req);
       return send(res, 415, `unsupported content type ${JSON.stringify(media)} for /api/${version}/spans: use application/json${version === 'v2' ? ' or application/x-protobuf' : ''}`);
     }
-    const coding = parseContentEncoding(req.headers['content-encoding'] as string | undefined);
-    if (!coding) {
-      discardBody(req);
-      return send(res, 415, `unsupported content encoding ${JSON.stringify(req.headers['content-encoding'])}: use gzip, deflate or none`);
-    }
-    readBody(req, coding, limit)
-      .then(async (body) => {
-        let spans: Span[];
-        try {
-          spans = decode(format, body);
-        } catch (err) {
-          if (err instanceof CodecError) return send(res, 400, `cannot decode Zipkin ${format}: ${err.message}`);
-          throw err;
-        }
-        if (spans.length === 0) return send(res, 202, '');
-        try {
-          const result = await pipeline.ingest(spans, `zipkin-${format}`);
-          if (result.accepted === 0) return send(res, 400, rejectionMessage(result.rejected));
-          send(res, 202, rejectionMessage(result.rejected));
-        } catch (err) {
-          if (err instanceof QueueFullError) return send(res, 503, err.message, { 'retry-after': String(err.retryAfterSeconds) });
-          if (err instanceof PipelineClosedError) return send(res, 503, err.message, { 'retry-after': '1' });
-          send(res, 500, (err as Error).message);
-        }
-      })
-      .catch((err: Error) => {
-        if (err instanceof BodyTooLargeError) return send(res, 413, err.message);
-        if (err instanceof BadBodyError) return send(res, 400, err.message);
-        if (err instanceof ClientAbortError) return;
-        send(res, 500, `internal error: ${err.message}`);
-      });
+    ingestPlainText(pipeline, req, res, send, { limit, protocol: `zipkin-${format}`, what: `Zipkin ${format}`, decode: (b) => decode(format, b) });
   };
 }
