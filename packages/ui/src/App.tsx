@@ -3,6 +3,7 @@ import { TopNav } from './components/TopNav';
 import { SearchPage } from './components/search/SearchPage';
 import { TracePage } from './components/trace/TracePage';
 import { ComparePage } from './components/compare/ComparePage';
+import { MonitorPage } from './components/monitor/MonitorPage';
 import { DependenciesPage } from './components/dependencies/DependenciesPage';
 import { ErrorMessage } from './components/common/States';
 import { ErrorBoundary } from './components/common/ErrorBoundary';
@@ -18,6 +19,7 @@ export function App() {
         {route.name === 'search' && <SearchPage query={loc.query} />}
         {route.name === 'trace' && <TracePage key={route.traceId} traceId={route.traceId} initialFind={loc.query.get('uiFind') ?? ''} />}
         {route.name === 'compare' && <ComparePage key={`${route.a}...${route.b}`} a={route.a} b={route.b} />}
+        {route.name === 'monitor' && <MonitorPage query={loc.query} />}
         {route.name === 'dependencies' && <DependenciesPage query={loc.query} />}
         {route.name === 'notFound' && <ErrorMessage title="Page not found" error={`No page at ${route.path}`} />}
         </ErrorBoundary>

@@ -119,3 +119,114 @@ export function fetchDependencies(lookbackMs: number, signal?: AbortSignal): Pro
   const q = new URLSearchParams({ endTs: String(Date.now()), lookback: String(lookbackMs) });
   return getData<DependencyLinkJson[]>(`/api/dependencies?${q}`, signal);
 }
+
+// ---- service performance monitoring (Jaeger SPM: MetricFamily JSON, not in the envelope) ----
+export interface MetricPoint {
+  gaugeValue?: { doubleValue?: number };
+  timestamp: string;
+}
+export interface MetricSeries {
+  labels: { name: string; value: string }[];
+  metricPoints: MetricPoint[];
+}
+export interface MetricFamily {
+  name: string;
+  type?: string;
+  help?: string;
+  metrics: MetricSeries[];
+}
+
+async function getRaw<T>(path: string, signal?: AbortSignal, init?: RequestInit): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, { signal, ...init, headers: { accept: 'application/json', ...(init?.headers ?? {}) } });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(`cannot reach the query service: ${(e as Error).message}`, 0);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? parseJson(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok) {
+    const b = body as { errors?: JaegerError[]; error?: { message?: string } } | undefined;
+    const msg = b?.errors?.find((e) => e?.msg)?.msg || b?.error?.message || text.slice(0, 300) || res.statusText;
+    throw new ApiError(`${res.status} ${msg}`.trim(), res.status);
+  }
+  if (body === undefined) throw new ApiError(`${res.status} the response is not JSON`, res.status);
+  return body as T;
+}
+
+export interface MetricsQuery {
+  service: string;
+  lookbackMs: number;
+  stepMs: number;
+  ratePerMs: number;
+  groupByOperation?: boolean;
+  endTs?: number;
+}
+
+export function fetchMetric(kind: 'latencies' | 'calls' | 'errors', q: MetricsQuery & { quantile?: number }, signal?: AbortSignal): Promise<MetricFamily> {
+  const p = new URLSearchParams({
+    service: q.service,
+    endTs: String(q.endTs ?? Date.now()),
+    lookback: String(q.lookbackMs),
+    step: String(q.stepMs),
+    ratePer: String(q.ratePerMs),
+  });
+  if (q.quantile !== undefined) p.set('quantile', String(q.quantile));
+  if (q.groupByOperation) p.set('groupByOperation', 'true');
+  return getRaw<MetricFamily>(`/api/metrics/${kind}?${p}`, signal);
+}
+
+// ---- analytics (envelope) ----
+export interface OperationStats {
+  service: string;
+  operation: string;
+  count: number;
+  errorCount: number;
+  total: number;
+  selfTotal: number;
+  min: number;
+  avg: number;
+  max: number;
+  selfAvg: number;
+}
+
+export function fetchTraceStats(traceId: string, signal?: AbortSignal): Promise<OperationStats[]> {
+  return getData<OperationStats[]>(`/api/analytics/traces/${encodeURIComponent(traceId)}/stats`, signal);
+}
+
+export interface SelfTimeRow {
+  spanID: string;
+  parentSpanID: string;
+  service: string;
+  operation: string;
+  depth: number;
+  startTime: number;
+  duration: number;
+  selfTime: number;
+}
+
+export function fetchSelfTimes(traceId: string, signal?: AbortSignal): Promise<SelfTimeRow[]> {
+  return getData<SelfTimeRow[]>(`/api/analytics/traces/${encodeURIComponent(traceId)}/self-time`, signal);
+}
+
+/** OTLP JSON → Jaeger traces via the query service (nothing is stored). */
+export async function transformOtlp(body: string, signal?: AbortSignal): Promise<JaegerTrace[]> {
+  const env = await getRaw<JaegerResponse<JaegerTrace[]>>('/api/transform', signal, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
+  return env.data ?? [];
+}
+
+/** The trace as OTLP JSON text (api_v3). */
+export async function fetchTraceOtlpText(traceId: string, signal?: AbortSignal): Promise<string> {
+  const body = await getRaw<{ result?: unknown }>(`/api/v3/traces/${encodeURIComponent(traceId)}`, signal);
+  return JSON.stringify(body.result ?? body, null, 2);
+}

@@ -50,6 +50,7 @@ export type Route =
   | { name: 'search' }
   | { name: 'trace'; traceId: string }
   | { name: 'dependencies' }
+  | { name: 'monitor' }
   | { name: 'compare'; a: string; b: string }
   | { name: 'notFound'; path: string };
 
@@ -57,6 +58,7 @@ export function matchRoute(pathname: string): Route {
   const p = pathname.replace(/\/+$/, '') || '/';
   if (p === '/' || p === '/search') return { name: 'search' };
   if (p === '/dependencies') return { name: 'dependencies' };
+  if (p === '/monitor') return { name: 'monitor' };
   const c = /^\/trace\/([^/]+?)\.\.\.([^/]+)$/.exec(p);
   if (c) return { name: 'compare', a: decodeURIComponent(c[1]), b: decodeURIComponent(c[2]) };
   const m = /^\/trace\/([^/]+)$/.exec(p);

@@ -26,6 +26,9 @@ export function TopNav() {
         <Link to="/dependencies" data-testid="nav-dependencies">
           Dependencies
         </Link>
+        <Link to="/monitor" data-testid="nav-monitor">
+          Monitor
+        </Link>
       </nav>
       <form className="topnav-find" onSubmit={submit} role="search">
         <input

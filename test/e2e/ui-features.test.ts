@@ -1,0 +1,138 @@
+// The web UI's monitor, upload/download and alternate trace views in a real browser (playwright-core +
+// Debian chromium) against the real query handler over a MemoryStore.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { attr, makeResource, makeSpan, SpanKind, StatusCode, type Span } from '@ariadne/model';
+import { MemoryStore } from '@ariadne/storage';
+import { createQueryHandler } from '@ariadne/query';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const uiDir = join(root, 'packages/ui/dist');
+const artifacts = join(root, 'test-artifacts');
+const CHROMIUM = process.env.ARIADNE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const XSS = '<img src=x onerror=alert(1)>';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const TRACE2_ID = '5bf92f3577b34da6a3ce929d0e0e4737';
+const MS = 1_000_000n;
+const T0 = BigInt(Date.now() - 5 * 60_000) * MS;
+const sid = (n: number) => n.toString(16).padStart(16, '0');
+const at = (ms: number) => T0 + BigInt(Math.round(ms * 1000)) * 1000n;
+const frontend = makeResource('frontend');
+const customer = makeResource('customer');
+const driver = makeResource('driver');
+const SPANS: Span[] = [
+  makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'HTTP GET /dispatch', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend, attributes: [attr('note', XSS)] }),
+  makeSpan({ traceId: TRACE_ID, spanId: sid(2), parentSpanId: sid(1), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at(10), endTimeUnixNano: at(30), resource: customer }),
+  makeSpan({ traceId: TRACE_ID, spanId: sid(3), parentSpanId: sid(1), name: 'SQL SELECT', kind: SpanKind.CLIENT, startTimeUnixNano: at(30), endTimeUnixNano: at(40), resource: customer }),
+  makeSpan({
+    traceId: TRACE_ID, spanId: sid(4), parentSpanId: sid(1), name: 'FindNearest', kind: SpanKind.SERVER, startTimeUnixNano: at(45), endTimeUnixNano: at(90), resource: driver,
+    status: { code: StatusCode.ERROR, message: 'no drivers nearby' },
+  }),
+  makeSpan({ traceId: TRACE2_ID, spanId: sid(0x11), name: 'Ping', kind: SpanKind.SERVER, startTimeUnixNano: at(200), endTimeUnixNano: at(210), resource: driver }),
+];
+
+let server: Server | undefined;
+let browser: Browser | undefined;
+let base = '';
+const pageErrors: string[] = [];
+const dialogs: string[] = [];
+
+before(async () => {
+  if (!existsSync(join(uiDir, 'index.html'))) {
+    const r = spawnSync('npm', ['run', 'build', '-w', '@ariadne/ui', '--silent'], { cwd: root, stdio: 'inherit' });
+    assert.equal(r.status, 0, 'building the UI failed');
+  }
+  mkdirSync(artifacts, { recursive: true });
+  const store = new MemoryStore();
+  await store.writeSpans(SPANS);
+  const handler = createQueryHandler({ store, uiDir });
+  server = createServer((req, res) => handler(req, res));
+  server.on('close', () => void store.close());
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.CI) throw new Error(`chromium not found at ${CHROMIUM} (required when CI is set)`);
+    return;
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  assert.deepEqual(dialogs, [], 'no dialog was opened by hostile values');
+});
+
+async function until(cond: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not met within ' + timeoutMs + ' ms');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function newPage(t: { skip: (msg: string) => void }): Promise<Page | undefined> {
+  if (!browser) {
+    t.skip(`chromium not found at ${CHROMIUM}`);
+    return undefined;
+  }
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+  page.setDefaultTimeout(15_000);
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return page;
+}
+
+test('monitor: pick a service, see rate / error / latency charts and the per-operation table', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/search');
+    await page.getByTestId('nav-monitor').click();
+    await page.getByTestId('monitor-page').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/monitor');
+    await page.getByTestId('empty').waitFor();
+    const svc = page.getByTestId('monitor-service');
+    await until(async () => (await svc.locator('option').allTextContents()).includes('driver'));
+    await svc.selectOption('driver');
+    const rows = page.getByTestId('monitor-op-row');
+    await rows.first().waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('service'), 'driver');
+    // two server operations: FindNearest (45 ms, error) and Ping (10 ms, ok)
+    assert.deepEqual(await page.getByTestId('monitor-op-link').allTextContents(), ['FindNearest', 'Ping']);
+    assert.deepEqual(await page.getByTestId('op-error-rate').allTextContents(), ['100%', '0%']);
+    assert.deepEqual(await page.getByTestId('op-p50').allTextContents(), ['45ms', '10ms']);
+    assert.deepEqual(await page.getByTestId('op-p95').allTextContents(), ['45ms', '10ms']);
+    assert.deepEqual(await page.getByTestId('op-p99').allTextContents(), ['45ms', '10ms']);
+    // the charts are drawn from the series: latency has three lines (p50/p95/p99); the axis maximum is text
+    for (const id of ['chart-rate', 'chart-errors', 'chart-latency']) await page.getByTestId(id).locator('svg').waitFor();
+    assert.equal(await page.getByTestId('chart-latency').getByTestId('chart-line').count(), 3);
+    // service-level p99 over both operations (45 and 10 ms in the same window): at most 45 ms
+    const maxLatency = (await page.getByTestId('chart-latency').getByTestId('chart-max').textContent()) ?? '';
+    assert.match(maxLatency, /^(4\d(\.\d+)?)ms$/);
+    assert.equal(await page.getByTestId('chart-errors').getByTestId('chart-max').textContent(), '50%');
+    await page.screenshot({ path: join(artifacts, 'ui-monitor.png'), fullPage: true });
+
+    // an operation opens the search for that service + operation
+    await page.getByTestId('monitor-op-link').first().click();
+    await until(async () => new URL(page.url()).pathname === '/search');
+    const u = new URL(page.url());
+    assert.equal(u.searchParams.get('service'), 'driver');
+    assert.equal(u.searchParams.get('operation'), 'FindNearest');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await page.close();
+  }
+});
