@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -131,6 +131,81 @@ test('monitor: pick a service, see rate / error / latency charts and the per-ope
     const u = new URL(page.url());
     assert.equal(u.searchParams.get('service'), 'driver');
     assert.equal(u.searchParams.get('operation'), 'FindNearest');
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('download the open trace as Jaeger JSON and OTLP JSON, then upload both files (and drop one) to view them unstored', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/trace/' + TRACE_ID);
+    await page.getByTestId('trace-span-count').waitFor();
+    const [jd] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-jaeger').click()]);
+    assert.equal(jd.suggestedFilename(), `trace-${TRACE_ID}.json`);
+    const jaegerPath = join(artifacts, 'ui-download.json');
+    await jd.saveAs(jaegerPath);
+    const jaeger = JSON.parse(readFileSync(jaegerPath, 'utf8'));
+    assert.equal(jaeger.data[0].traceID, TRACE_ID);
+    assert.equal(jaeger.data[0].spans.length, 4);
+    assert.ok(jaeger.data[0].spans.some((s: { tags: { key: string; value: unknown }[] }) => s.tags.some((x) => x.key === 'note' && x.value === XSS)));
+
+    const [od] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-otlp').click()]);
+    assert.equal(od.suggestedFilename(), `trace-${TRACE_ID}.otlp.json`);
+    const otlpPath = join(artifacts, 'ui-download.otlp.json');
+    await od.saveAs(otlpPath);
+    const otlpText = readFileSync(otlpPath, 'utf8');
+    const otlp = JSON.parse(otlpText);
+    const services = otlp.resourceSpans.map((r: { resource: { attributes: { key: string; value: { stringValue: string } }[] } }) =>
+      r.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue);
+    assert.deepEqual([...services].sort(), ['customer', 'driver', 'frontend']);
+
+    // upload the Jaeger JSON file: viewed client-side
+    await page.getByTestId('nav-upload').click();
+    await page.getByTestId('upload-page').waitFor();
+    await page.getByTestId('upload-input').setInputFiles(jaegerPath);
+    await page.getByTestId('trace-page').waitFor();
+    assert.equal(await page.getByTestId('trace-span-count').textContent(), '4');
+    assert.equal(await page.getByTestId('trace-title').textContent(), 'frontend: HTTP GET /dispatch');
+    assert.equal(await page.getByTestId('trace-id').textContent(), TRACE_ID);
+    assert.equal(await page.getByTestId('download-otlp').count(), 0, 'an unstored trace has no server-side OTLP download');
+    await page.getByText('FindNearest').first().click();
+    await page.getByTestId('span-detail').waitFor();
+    assert.equal(await page.getByTestId('detail-operation').textContent(), 'FindNearest');
+
+    // an OTLP file with a trace id the store does not know: converted by /api/transform, shown, not stored
+    const NEW_ID = 'abcdef0123456789abcdef0123456789';
+    const otlpNewPath = join(artifacts, 'ui-upload-new.otlp.json');
+    writeFileSync(otlpNewPath, otlpText.replaceAll(TRACE_ID, NEW_ID));
+    await page.getByTestId('upload-input').setInputFiles(otlpNewPath);
+    await until(async () => (await page.getByTestId('trace-id').textContent()) === NEW_ID);
+    assert.equal(await page.getByTestId('trace-span-count').textContent(), '4');
+    assert.equal(await page.getByTestId('trace-service-count').textContent(), '3');
+    assert.match((await page.getByTestId('upload-list').textContent()) ?? '', /ui-upload-new\.otlp\.json: 1 trace/);
+    const stored = await page.evaluate(async (id) => (await fetch('/api/traces/' + id)).status, NEW_ID);
+    assert.equal(stored, 404, 'the uploaded trace was not stored');
+    // the hostile tag value stays text
+    await page.screenshot({ path: join(artifacts, 'ui-upload.png'), fullPage: true });
+
+    // drag and drop a file onto the drop zone
+    const dt = await page.evaluateHandle((text) => {
+      const d = new DataTransfer();
+      d.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+      return d;
+    }, readFileSync(jaegerPath, 'utf8'));
+    await page.getByTestId('upload-drop').dispatchEvent('drop', { dataTransfer: dt });
+    await until(async () => /dropped\.json: 1 trace/.test((await page.getByTestId('upload-list').textContent()) ?? ''));
+    assert.equal(await page.getByTestId('trace-id').textContent(), TRACE_ID);
+
+    // a file that is not a trace is reported as text
+    const badPath = join(artifacts, 'ui-upload-bad.json');
+    writeFileSync(badPath, JSON.stringify({ hello: XSS }));
+    await page.getByTestId('upload-input').setInputFiles(badPath);
+    const err = page.getByTestId('error');
+    await err.waitFor();
+    assert.match((await err.textContent()) ?? '', /not a trace file/);
     assert.deepEqual(pageErrors, []);
   } finally {
     await page.close();

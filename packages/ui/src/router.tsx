@@ -51,6 +51,7 @@ export type Route =
   | { name: 'trace'; traceId: string }
   | { name: 'dependencies' }
   | { name: 'monitor' }
+  | { name: 'upload' }
   | { name: 'compare'; a: string; b: string }
   | { name: 'notFound'; path: string };
 
@@ -59,6 +60,7 @@ export function matchRoute(pathname: string): Route {
   if (p === '/' || p === '/search') return { name: 'search' };
   if (p === '/dependencies') return { name: 'dependencies' };
   if (p === '/monitor') return { name: 'monitor' };
+  if (p === '/upload') return { name: 'upload' };
   const c = /^\/trace\/([^/]+?)\.\.\.([^/]+)$/.exec(p);
   if (c) return { name: 'compare', a: decodeURIComponent(c[1]), b: decodeURIComponent(c[2]) };
   const m = /^\/trace\/([^/]+)$/.exec(p);

@@ -29,6 +29,9 @@ export function TopNav() {
         <Link to="/monitor" data-testid="nav-monitor">
           Monitor
         </Link>
+        <Link to="/upload" data-testid="nav-upload">
+          Upload
+        </Link>
       </nav>
       <form className="topnav-find" onSubmit={submit} role="search">
         <input

@@ -1,8 +1,20 @@
 import type { TraceModel } from '../../model/trace';
 import { formatDuration, formatTimestamp } from '../../model/format';
 import { ServiceBadge } from '../common/ServiceBadge';
+import type { JaegerTrace } from '../../model/jaeger';
+import { downloadText, jaegerJsonText } from '../../model/upload';
+import { fetchTraceOtlpText } from '../../api';
+import { useState } from 'react';
 
-export function TraceHeader({ model: m }: { model: TraceModel }) {
+export function TraceHeader({ model: m, trace, stored = true }: { model: TraceModel; trace?: JaegerTrace; stored?: boolean }) {
+  const [dlError, setDlError] = useState('');
+  const otlp = () => {
+    setDlError('');
+    fetchTraceOtlpText(m.traceID).then(
+      (text) => downloadText(`trace-${m.traceID}.otlp.json`, text),
+      (e: unknown) => setDlError(`OTLP download failed: ${(e as Error).message}`),
+    );
+  };
   return (
     <section className="trace-header" data-testid="trace-header">
       <h1>
@@ -12,10 +24,23 @@ export function TraceHeader({ model: m }: { model: TraceModel }) {
         <span className="trace-id" data-testid="trace-id">
           {m.traceID}
         </span>
-        <a className="trace-json-link" data-testid="trace-json-link" href={`/api/traces/${encodeURIComponent(m.traceID)}?prettyPrint=true`} target="_blank" rel="noreferrer">
+        {stored && <a className="trace-json-link" data-testid="trace-json-link" href={`/api/traces/${encodeURIComponent(m.traceID)}?prettyPrint=true`} target="_blank" rel="noreferrer">
           Trace JSON
-        </a>
+        </a>}
+        <span className="trace-downloads">
+          {trace && (
+            <button type="button" data-testid="download-jaeger" onClick={() => downloadText(`trace-${m.traceID}.json`, jaegerJsonText(trace))}>
+              Download JSON
+            </button>
+          )}
+          {stored && (
+            <button type="button" data-testid="download-otlp" onClick={otlp}>
+              Download OTLP
+            </button>
+          )}
+        </span>
       </h1>
+      {dlError && <div className="error-marker" data-testid="download-error">{dlError}</div>}
       <dl className="trace-facts">
         <div>
           <dt>Trace start</dt>

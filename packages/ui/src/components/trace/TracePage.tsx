@@ -12,25 +12,26 @@ export function TracePage({ traceId, initialFind = '' }: { traceId: string; init
   const state = useAsync(traceId, (signal) => fetchTrace(traceId, signal));
   if (state.status === 'loading' || state.status === 'idle') return <Loading what="Loading trace" />;
   if (state.status === 'error') return <ErrorMessage title={`Cannot show trace ${traceId}`} error={state.error} />;
-  return <TraceView trace={state.data} routeId={traceId} initialFind={initialFind} />;
+  return <TraceView trace={state.data} basePath={tracePath(traceId)} initialFind={initialFind} stored />;
 }
 
-function TraceView({ trace, routeId, initialFind }: { trace: JaegerTrace; routeId: string; initialFind: string }) {
+/** One trace: header, timeline and the alternate views. `basePath` is the page's path (find text goes in `?uiFind=`); `stored`: the trace is in the store (server-side views and downloads). */
+export function TraceView({ trace, basePath, initialFind, stored }: { trace: JaegerTrace; basePath: string; initialFind: string; stored: boolean }) {
   const model = useMemo(() => buildTraceModel(trace), [trace]);
   // the in-trace find text is kept in the URL as Jaeger UI does (?uiFind=), without a history entry
   const [find, setFindState] = useState(initialFind);
   const setFind = useCallback(
     (text: string) => {
       setFindState(text);
-      navigate(tracePath(routeId) + (text ? `?uiFind=${encodeURIComponent(text)}` : ''), { replace: true });
+      navigate(basePath + (text ? `?uiFind=${encodeURIComponent(text)}` : ''), { replace: true });
     },
-    [routeId],
+    [basePath],
   );
   const deferredFind = useDeferredValue(find);
   const matches = useMemo(() => (deferredFind.trim() ? findSpans(model, deferredFind) : null), [model, deferredFind]);
   return (
     <div className="trace-page" data-testid="trace-page">
-      <TraceHeader model={model} />
+      <TraceHeader model={model} trace={trace} stored={stored} />
       {model.spanCount === 0 ? (
         <Empty>This trace has no spans.</Empty>
       ) : (
