@@ -211,3 +211,70 @@ test('download the open trace as Jaeger JSON and OTLP JSON, then upload both fil
     await page.close();
   }
 });
+
+test('trace view tabs: statistics (server and local agree), graph with call counts, raw JSON; self time in span details', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/trace/' + TRACE_ID);
+    await page.getByTestId('trace-tabs').waitFor();
+    // self time in span details: the root spends 100 ms minus its children's 10–40 and 45–90 ms
+    await page.getByTestId('span-row').nth(0).click();
+    assert.equal(await page.getByTestId('detail-self-time').textContent(), '25ms');
+
+    const expected = [
+      ['customer', 'SQL SELECT', '2', '0', '30ms', '30ms', '10ms', '15ms', '20ms', '15ms'],
+      ['driver', 'FindNearest', '1', '1', '45ms', '45ms', '45ms', '45ms', '45ms', '45ms'],
+      ['frontend', 'HTTP GET /dispatch', '1', '0', '100ms', '25ms', '100ms', '100ms', '100ms', '25ms'],
+    ];
+    const readStats = async () => {
+      const rows = page.getByTestId('stats-row');
+      await rows.first().waitFor();
+      const out: string[][] = [];
+      for (let i = 0; i < (await rows.count()); i++) out.push((await rows.nth(i).locator('td').allTextContents()).map((s) => s.trim()));
+      return out;
+    };
+    await page.getByTestId('tab-stats').click();
+    assert.deepEqual(await readStats(), expected);
+    // sorting by total puts the longest first
+    await page.getByTestId('stats-sort-total').click();
+    assert.deepEqual((await readStats()).map((r) => r[1]), ['HTTP GET /dispatch', 'FindNearest', 'SQL SELECT']);
+    await page.screenshot({ path: join(artifacts, 'ui-trace-stats.png'), fullPage: true });
+
+    await page.getByTestId('tab-graph').click();
+    await page.getByTestId('trace-graph').waitFor();
+    assert.equal(await page.getByTestId('graph-node').count(), 3);
+    const edges: string[][] = [];
+    const rows = page.getByTestId('graph-row');
+    for (let i = 0; i < (await rows.count()); i++) edges.push(await rows.nth(i).locator('td').allTextContents());
+    assert.deepEqual(edges.sort(), [
+      ['frontend: HTTP GET /dispatch', 'customer: SQL SELECT', '2'],
+      ['frontend: HTTP GET /dispatch', 'driver: FindNearest', '1'],
+    ]);
+    assert.deepEqual((await page.getByTestId('graph-edge-count').allTextContents()).sort(), ['1', '2']);
+    await page.screenshot({ path: join(artifacts, 'ui-trace-graph.png'), fullPage: true });
+
+    await page.getByTestId('tab-json').click();
+    const raw = JSON.parse((await page.getByTestId('trace-json-text').textContent()) ?? '');
+    assert.equal(raw.traceID, TRACE_ID);
+    assert.equal(raw.spans.length, 4);
+    assert.equal(await page.getByTestId('trace-json').locator('img').count(), 0, 'hostile tag value is text');
+    assert.match((await page.getByTestId('trace-json-text').textContent()) ?? '', /<img src=x onerror=alert\(1\)>/);
+
+    // back to the timeline
+    await page.getByTestId('tab-timeline').click();
+    await page.getByText('FindNearest').first().waitFor();
+
+    // an uploaded (unstored) trace computes the same statistics in the browser
+    const [jd] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-jaeger').click()]);
+    const p = join(artifacts, 'ui-download-2.json');
+    await jd.saveAs(p);
+    await page.goto(base + '/upload');
+    await page.getByTestId('upload-input').setInputFiles(p);
+    await page.getByTestId('tab-stats').click();
+    assert.deepEqual(await readStats(), expected);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await page.close();
+  }
+});

@@ -2,6 +2,7 @@ import type { SpanNode, TraceModel } from '../../model/trace';
 import { formatDuration } from '../../model/format';
 import { KeyValueTable } from '../common/KeyValueTable';
 import { Link, tracePath } from '../../router';
+import { selfTime } from '../../model/stats';
 
 /** Everything about one span, as text: tags, process, logs (relative times), references, warnings. */
 export function SpanDetail({ node: n, model, onFocusSpan }: { node: SpanNode; model: TraceModel; onFocusSpan: (id: string) => void }) {
@@ -20,6 +21,9 @@ export function SpanDetail({ node: n, model, onFocusSpan }: { node: SpanNode; mo
         </span>
         <span>
           Duration: <b>{formatDuration(s.duration)}</b>
+        </span>
+        <span title="The duration minus the time covered by its child spans">
+          Self time: <b data-testid="detail-self-time">{formatDuration(selfTime(n))}</b>
         </span>
         <span>
           Start: <b>{formatDuration(n.relStart)}</b>

@@ -7,6 +7,15 @@ import { navigate, tracePath } from '../../router';
 import { ErrorMessage, Loading, Empty } from '../common/States';
 import { TraceHeader } from './TraceHeader';
 import { Timeline } from './Timeline';
+import { TraceGraphView, TraceJsonView, TraceStatsView } from './TraceAltViews';
+
+type ViewTab = 'timeline' | 'stats' | 'graph' | 'json';
+const TABS: [ViewTab, string][] = [
+  ['timeline', 'Timeline'],
+  ['stats', 'Statistics'],
+  ['graph', 'Graph'],
+  ['json', 'Raw JSON'],
+];
 
 export function TracePage({ traceId, initialFind = '' }: { traceId: string; initialFind?: string }) {
   const state = useAsync(traceId, (signal) => fetchTrace(traceId, signal));
@@ -27,15 +36,29 @@ export function TraceView({ trace, basePath, initialFind, stored }: { trace: Jae
     },
     [basePath],
   );
+  const [tab, setTab] = useState<ViewTab>('timeline');
   const deferredFind = useDeferredValue(find);
   const matches = useMemo(() => (deferredFind.trim() ? findSpans(model, deferredFind) : null), [model, deferredFind]);
   return (
     <div className="trace-page" data-testid="trace-page">
       <TraceHeader model={model} trace={trace} stored={stored} />
+      <div className="trace-tabs" role="tablist" data-testid="trace-tabs">
+        {TABS.map(([id, label]) => (
+          <button key={id} type="button" role="tab" aria-selected={tab === id} className={tab === id ? 'trace-tab active' : 'trace-tab'} data-testid={`tab-${id}`} onClick={() => setTab(id)}>
+            {label}
+          </button>
+        ))}
+      </div>
       {model.spanCount === 0 ? (
         <Empty>This trace has no spans.</Empty>
-      ) : (
+      ) : tab === 'timeline' ? (
         <Timeline model={model} find={find} onFindChange={setFind} matches={matches} />
+      ) : tab === 'stats' ? (
+        <TraceStatsView model={model} stored={stored} />
+      ) : tab === 'graph' ? (
+        <TraceGraphView model={model} />
+      ) : (
+        <TraceJsonView trace={trace} />
       )}
     </div>
   );
