@@ -72,6 +72,7 @@ try {
   console.log(`ui bench: ${RUNS} runs per size, headless chromium, fresh context per run`);
   for (const [n, id] of traceIds) {
     const times: number[] = [];
+    const apiTimes: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await ctx.newPage();
@@ -85,15 +86,21 @@ try {
         await page.getByTestId('span-detail').waitFor({ state: 'visible' });
         const ms = performance.now() - t0;
         const rows = await page.getByTestId('span-row').count();
+        // where the time went: the trace API response (server + transfer) vs the rest (parse, model, render, click)
+        const api = await page.evaluate(() => {
+          const e = performance.getEntriesByType('resource').find((x) => x.name.includes('/api/traces/')) as PerformanceResourceTiming | undefined;
+          return e ? { ms: e.responseEnd - e.requestStart, bytes: e.encodedBodySize } : null;
+        });
+        if (api) apiTimes.push(api.ms);
         const total = await page.getByTestId('trace-span-count').textContent();
         if (Number(total) !== n) throw new Error(`expected ${n} spans, the page says ${total}`);
         times.push(ms);
-        console.log(`  ${n} spans run ${r + 1}: ${ms.toFixed(0)} ms (${rows} rows in the DOM)`);
+        console.log(`  ${n} spans run ${r + 1}: ${ms.toFixed(0)} ms (${rows} rows in the DOM${api ? `; trace API ${api.ms.toFixed(0)} ms, ${(api.bytes / 1e6).toFixed(1)} MB` : ''})`);
       } finally {
         await ctx.close();
       }
     }
-    console.log(`${n} spans: median ${median(times).toFixed(0)} ms, min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)} (time to interactive timeline)`);
+    console.log(`${n} spans: median ${median(times).toFixed(0)} ms, min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)} (time to interactive timeline)${apiTimes.length ? `; of which the trace API response median ${median(apiTimes).toFixed(0)} ms` : ''}`);
   }
 } finally {
   await browser.close().catch(() => {});
