@@ -125,6 +125,20 @@ test('monitor: pick a service, see rate / error / latency charts and the per-ope
     assert.equal(await page.getByTestId('chart-errors').getByTestId('chart-max').textContent(), '50%');
     await page.screenshot({ path: join(artifacts, 'ui-monitor.png'), fullPage: true });
 
+    // span kind: customer has only client spans; none of kind server
+    await svc.selectOption('customer');
+    await page.getByTestId('empty').waitFor();
+    assert.match((await page.getByTestId('empty').textContent()) ?? '', /No server spans of customer/);
+    await page.getByTestId('monitor-kind').selectOption('client');
+    await until(async () => (await page.getByTestId('monitor-op-link').allTextContents()).join() === 'SQL SELECT');
+    assert.equal(new URL(page.url()).searchParams.get('spanKind'), 'client');
+    // two calls of 20 and 10 ms in one window: p50 15 ms (linear interpolation), p99 19.9 ms
+    assert.deepEqual(await page.getByTestId('op-p50').allTextContents(), ['15ms']);
+    assert.deepEqual(await page.getByTestId('op-p99').allTextContents(), ['19.9ms']);
+    await page.getByTestId('monitor-kind').selectOption('server');
+    await svc.selectOption('driver');
+    await until(async () => (await page.getByTestId('monitor-op-link').allTextContents()).join() === 'FindNearest,Ping');
+
     // an operation opens the search for that service + operation
     await page.getByTestId('monitor-op-link').first().click();
     await until(async () => new URL(page.url()).pathname === '/search');

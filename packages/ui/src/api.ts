@@ -167,6 +167,8 @@ export interface MetricsQuery {
   ratePerMs: number;
   groupByOperation?: boolean;
   endTs?: number;
+  /** server (default), client, producer, consumer, internal */
+  spanKind?: string;
 }
 
 export function fetchMetric(kind: 'latencies' | 'calls' | 'errors', q: MetricsQuery & { quantile?: number }, signal?: AbortSignal): Promise<MetricFamily> {
@@ -179,6 +181,7 @@ export function fetchMetric(kind: 'latencies' | 'calls' | 'errors', q: MetricsQu
   });
   if (q.quantile !== undefined) p.set('quantile', String(q.quantile));
   if (q.groupByOperation) p.set('groupByOperation', 'true');
+  if (q.spanKind) p.set('spanKind', q.spanKind);
   return getRaw<MetricFamily>(`/api/metrics/${kind}?${p}`, signal);
 }
 

@@ -5,6 +5,8 @@ import { Link, navigate } from '../../router';
 import { Empty, ErrorMessage, Loading } from '../common/States';
 import { LineChart, type ChartPoint } from './LineChart';
 
+const KINDS = ['server', 'client', 'producer', 'consumer', 'internal'];
+
 const LOOKBACKS: [string, number][] = [
   ['Last 15 minutes', 15 * 60_000],
   ['Last hour', 3_600_000],
@@ -92,6 +94,7 @@ export function MonitorPage({ query }: { query: URLSearchParams }) {
   const services = useAsync('services', (signal) => fetchServices(signal));
   const service = query.get('service') ?? '';
   const lookbackMs = Number(query.get('lookback')) || 3_600_000;
+  const spanKind = KINDS.includes(query.get('spanKind') ?? '') ? (query.get('spanKind') as string) : 'server';
   const setParam = (k: string, v: string) => {
     const q = new URLSearchParams(query);
     q.set(k, v);
@@ -101,8 +104,8 @@ export function MonitorPage({ query }: { query: URLSearchParams }) {
   // or the step when that is longer
   const stepMs = Math.max(1000, Math.round(lookbackMs / 60));
   const ratePerMs = Math.max(stepMs, 600_000);
-  const key = service ? `${service}|${lookbackMs}` : null;
-  const data = useAsync(key, (signal) => loadMonitor({ service, lookbackMs, stepMs, ratePerMs, endTs: Date.now() }, signal));
+  const key = service ? `${service}|${lookbackMs}|${spanKind}` : null;
+  const data = useAsync(key, (signal) => loadMonitor({ service, lookbackMs, stepMs, ratePerMs, spanKind, endTs: Date.now() }, signal));
   const rows = useMemo(() => (data.status === 'ok' ? operationRows(data.data) : []), [data]);
   const svcList = services.status === 'ok' ? services.data : [];
   return (
@@ -129,9 +132,19 @@ export function MonitorPage({ query }: { query: URLSearchParams }) {
             ))}
           </select>
         </label>
+        <label>
+          Span kind{' '}
+          <select data-testid="monitor-kind" value={spanKind} onChange={(e) => setParam('spanKind', e.target.value)}>
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
+            ))}
+          </select>
+        </label>
         {services.status === 'error' && <ErrorMessage title="Cannot load services" error={services.error} />}
       </div>
-      {!service && <Empty>Choose a service to see its request rate, error rate and latencies (server spans).</Empty>}
+      {!service && <Empty>Choose a service to see its request rate, error rate and latencies.</Empty>}
       {data.status === 'loading' && <Loading what="Loading metrics" />}
       {data.status === 'error' && <ErrorMessage title="Cannot load metrics" error={data.error} />}
       {data.status === 'ok' && (
@@ -153,7 +166,9 @@ export function MonitorPage({ query }: { query: URLSearchParams }) {
           </div>
           <h3>Operations</h3>
           {rows.length === 0 ? (
-            <Empty>No server spans of {service} in this window.</Empty>
+            <Empty>
+              No {spanKind} spans of {service} in this window.
+            </Empty>
           ) : (
             <table className="deps-table monitor-table" data-testid="monitor-ops">
               <thead>
