@@ -173,7 +173,7 @@ describe('GET /api/traces (search)', () => {
     const q = (tags: object) => `/api/traces?service=backend&tags=${encodeURIComponent(JSON.stringify(tags))}`;
     assert.deepEqual(traceIds(await ok(q({ 'db.system': 'mysql' }))), [TRACE_A]);
     assert.deepEqual(traceIds(await ok(q({ 'db.system': 'postgres' }))), []);
-    assert.deepEqual(traceIds(await ok(q({ error: 'true' }))), [], 'status is not an attribute in the model');
+    assert.deepEqual(traceIds(await ok(q({ error: 'true' }))), [TRACE_A], 'status ERROR is searchable as error=true, as Jaeger shows it');
     assert.deepEqual(traceIds(await ok('/api/traces?service=frontend&tag=http.status_code:200')), ['2165cd8171cef678', TRACE_A]);
     assert.deepEqual(traceIds(await ok('/api/traces?service=frontend&tag=http.status_code:200&tag=http.method:GET')), ['2165cd8171cef678', TRACE_A]);
     assert.deepEqual(traceIds(await ok('/api/traces?service=frontend&tag=http.status_code:500')), []);
