@@ -40,6 +40,13 @@ const SPANS: Span[] = [
   makeSpan({ traceId: TRACE2_ID, spanId: sid(0x11), name: 'Ping', kind: SpanKind.SERVER, startTimeUnixNano: at(200), endTimeUnixNano: at(210), resource: driver }),
 ];
 
+// A wide trace past the raw-JSON view's 10,000-span cut: one root, 10,050 children in two services.
+const WIDE_ID = '000000000000000000000000000a1de0';
+const WIDE_N = 10_051;
+const WIDE: Span[] = Array.from({ length: WIDE_N }, (_, i) =>
+  makeSpan({ traceId: WIDE_ID, spanId: sid(0x100000 + i), parentSpanId: i ? sid(0x100000) : '', name: i ? `child-${i % 3}` : 'wide-root', startTimeUnixNano: at(i * 0.01), endTimeUnixNano: at(i * 0.01 + 1 + (i ? 0 : 200)), resource: i % 2 ? customer : driver }),
+);
+
 let server: Server | undefined;
 let browser: Browser | undefined;
 let base = '';
@@ -54,6 +61,7 @@ before(async () => {
   mkdirSync(artifacts, { recursive: true });
   const store = new MemoryStore();
   await store.writeSpans(SPANS);
+  await store.writeSpans(WIDE);
   const handler = createQueryHandler({ store, uiDir });
   server = createServer((req, res) => handler(req, res));
   server.on('close', () => void store.close());
@@ -287,6 +295,32 @@ test('trace view tabs: statistics (server and local agree), graph with call coun
     await page.getByTestId('upload-input').setInputFiles(p);
     await page.getByTestId('tab-stats').click();
     assert.deepEqual(await readStats(), expected);
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a 10,051-span trace: raw JSON shows the first 10,000 spans with a note; the graph folds spans into service/operation nodes', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/trace/' + WIDE_ID);
+    await page.getByTestId('span-row').first().waitFor();
+    await page.getByTestId('tab-json').click();
+    assert.equal(await page.getByTestId('trace-json-note').textContent(), 'Showing the first 10,000 of 10,051 spans; Download JSON saves them all.');
+    const raw = JSON.parse((await page.getByTestId('trace-json-text').textContent()) ?? '');
+    assert.equal(raw.spans.length, 10_000);
+    await page.getByTestId('tab-graph').click();
+    await page.getByTestId('graph-node').first().waitFor();
+    // root + child-0/1/2 in each of two services (i % 2 and i % 3 cycle independently) = 7 nodes, 6 edges summing to 10,050 calls
+    assert.equal(await page.getByTestId('graph-node').count(), 7);
+    const counts = (await page.getByTestId('graph-edge-count').allTextContents()).map(Number);
+    assert.equal(counts.length, 6);
+    assert.equal(counts.reduce((a, b) => a + b, 0), WIDE_N - 1);
+    await page.getByTestId('tab-stats').click();
+    await page.getByTestId('stats-row').first().waitFor();
+    assert.equal(await page.getByTestId('stats-row').count(), 7);
     assert.deepEqual(pageErrors, []);
   } finally {
     await page.close();

@@ -66,15 +66,20 @@ export function TraceStatsView({ model, stored }: { model: TraceModel; stored: b
   );
 }
 
-const RAW_LIMIT = 4_000_000;
+const RAW_SPAN_LIMIT = 10_000;
 
-/** The trace as Jaeger JSON text (truncated past 4 MB: use Download JSON for the whole file). */
+/** The trace as Jaeger JSON text; past 10,000 spans only the first ones (Download JSON has them all). */
 export function TraceJsonView({ trace }: { trace: JaegerTrace }) {
-  const text = useMemo(() => JSON.stringify(trace, null, 2), [trace]);
+  const cut = trace.spans.length > RAW_SPAN_LIMIT;
+  const text = useMemo(() => JSON.stringify(cut ? { ...trace, spans: trace.spans.slice(0, RAW_SPAN_LIMIT) } : trace, null, 2), [trace, cut]);
   return (
     <div className="trace-json" data-testid="trace-json">
-      {text.length > RAW_LIMIT && <div className="upload-note">Showing the first {RAW_LIMIT.toLocaleString('en-US')} of {text.length.toLocaleString('en-US')} characters.</div>}
-      <pre data-testid="trace-json-text">{text.length > RAW_LIMIT ? text.slice(0, RAW_LIMIT) : text}</pre>
+      {cut && (
+        <div className="upload-note" data-testid="trace-json-note">
+          Showing the first {RAW_SPAN_LIMIT.toLocaleString('en-US')} of {trace.spans.length.toLocaleString('en-US')} spans; Download JSON saves them all.
+        </div>
+      )}
+      <pre data-testid="trace-json-text">{text}</pre>
     </div>
   );
 }
