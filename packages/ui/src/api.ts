@@ -74,6 +74,9 @@ export interface SearchParams {
   minDuration?: string;
   maxDuration?: string;
   lookback: string;
+  /** with lookback `custom`: unix microseconds (Jaeger's `start`/`end`) */
+  start?: string;
+  end?: string;
   limit: number;
 }
 
@@ -85,6 +88,8 @@ export function searchQueryString(p: SearchParams): string {
   if (p.minDuration) q.set('minDuration', p.minDuration);
   if (p.maxDuration) q.set('maxDuration', p.maxDuration);
   q.set('lookback', p.lookback);
+  if (p.start) q.set('start', p.start);
+  if (p.end) q.set('end', p.end);
   q.set('limit', String(p.limit));
   return q.toString();
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { fetchOperations, fetchServices, searchQueryString } from '../../api';
 import { useAsync } from '../../useAsync';
-import { LOOKBACKS, validateForm, type SearchFormState } from './searchState';
+import { LOOKBACKS, localInputToUs, usToLocalInput, validateForm, type SearchFormState } from './searchState';
 
 export function SearchForm({ initial, onSearch }: { initial: SearchFormState; onSearch: (queryString: string) => void }) {
   const [form, setForm] = useState<SearchFormState>(initial);
@@ -81,7 +81,13 @@ export function SearchForm({ initial, onSearch }: { initial: SearchFormState; on
       </label>
       <label>
         Lookback
-        <select data-testid="lookback-select" value={form.lookback} onChange={(e) => set({ lookback: e.target.value })}>
+        <select data-testid="lookback-select" value={form.lookback} onChange={(e) => {
+            const lookback = e.target.value;
+            if (lookback !== 'custom') return set({ lookback });
+            // Start from the last hour, as Jaeger UI does.
+            const now = Date.now() * 1000;
+            setForm((f) => ({ ...f, lookback, start: f.start || String(now - 3_600_000_000), end: f.end || String(now) }));
+          }}>
           {!LOOKBACKS.some(([v]) => v === form.lookback) && <option value={form.lookback}>{form.lookback}</option>}
           {LOOKBACKS.map(([v, label]) => (
             <option key={v} value={v}>
@@ -90,6 +96,30 @@ export function SearchForm({ initial, onSearch }: { initial: SearchFormState; on
           ))}
         </select>
       </label>
+      {form.lookback === 'custom' && (
+        <div className="form-row" data-testid="custom-range">
+          <label>
+            Start
+            <input
+              data-testid="custom-start"
+              type="datetime-local"
+              step={1}
+              value={usToLocalInput(form.start)}
+              onChange={(e) => set({ start: localInputToUs(e.target.value) })}
+            />
+          </label>
+          <label>
+            End
+            <input
+              data-testid="custom-end"
+              type="datetime-local"
+              step={1}
+              value={usToLocalInput(form.end)}
+              onChange={(e) => set({ end: localInputToUs(e.target.value) })}
+            />
+          </label>
+        </div>
+      )}
       <div className="form-row">
         <label>
           Min duration

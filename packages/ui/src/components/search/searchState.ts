@@ -14,7 +14,23 @@ export const LOOKBACKS: Array<[string, string]> = [
   ['24h', 'Last 24 hours'],
   ['2d', 'Last 2 days'],
   ['7d', 'Last 7 days'],
+  ['custom', 'Custom'],
 ];
+
+/** Unix µs (as text) → a `datetime-local` input value in the browser's time zone (seconds precision). */
+export function usToLocalInput(us: string): string {
+  if (!/^\d+$/.test(us)) return '';
+  const ms = Math.floor(Number(us) / 1000);
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(0, 19);
+}
+
+/** A `datetime-local` input value (browser's time zone) → unix µs as text ('' when empty or invalid). */
+export function localInputToUs(v: string): string {
+  if (!v) return '';
+  const ms = new Date(v).getTime();
+  return Number.isNaN(ms) ? '' : String(ms * 1000);
+}
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 1500;
@@ -25,6 +41,9 @@ export interface SearchFormState {
   /** logfmt text as typed */
   tags: string;
   lookback: string;
+  /** custom range (lookback `custom`): unix microseconds as text, Jaeger's `start`/`end` */
+  start: string;
+  end: string;
   minDuration: string;
   maxDuration: string;
   limit: string;
@@ -50,6 +69,8 @@ export function formStateFromQuery(q: URLSearchParams): SearchFormState {
     operation: q.get('operation') ?? '',
     tags,
     lookback: lookback || '1h',
+    start: q.get('start') ?? '',
+    end: q.get('end') ?? '',
     minDuration: q.get('minDuration') ?? '',
     maxDuration: q.get('maxDuration') ?? '',
     limit: q.get('limit') ?? String(DEFAULT_LIMIT),
@@ -67,6 +88,12 @@ export function validateForm(f: SearchFormState): ValidatedSearch {
   for (const [name, v] of [['Min duration', f.minDuration], ['Max duration', f.maxDuration]] as const) {
     if (v.trim() && !DURATION_RE.test(v.trim())) return { ok: false, error: `${name}: write a number with a unit, e.g. 1.2s, 100ms, 500us` };
   }
+  let range: { start: string; end: string } | undefined;
+  if (f.lookback === 'custom') {
+    if (!/^\d+$/.test(f.start) || !/^\d+$/.test(f.end)) return { ok: false, error: 'Custom range: choose a start and an end.' };
+    if (BigInt(f.start) > BigInt(f.end)) return { ok: false, error: 'Custom range: the start is after the end.' };
+    range = { start: f.start, end: f.end };
+  }
   const limit = Number(f.limit || DEFAULT_LIMIT);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return { ok: false, error: `Limit: a whole number from 1 to ${MAX_LIMIT}` };
   return {
@@ -78,6 +105,7 @@ export function validateForm(f: SearchFormState): ValidatedSearch {
       minDuration: f.minDuration.trim() || undefined,
       maxDuration: f.maxDuration.trim() || undefined,
       lookback: f.lookback || '1h',
+      ...range,
       limit,
     },
   };
