@@ -132,3 +132,31 @@ test('search with a custom time range: start/end in µs sent and kept in the URL
     await page.close();
   }
 });
+
+test('timeline marks the idle gaps (self time) on each parent bar', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.goto(base + '/trace/' + TRACE_ID);
+    await page.getByTestId('span-row').first().waitFor();
+    // GET / (0–100 ms) has children at 10–30 and 50–80 ms: idle 0–10, 30–50, 80–100 ms
+    const root = page.locator(`[data-testid=span-row][data-span-id="${sid(1)}"]`);
+    const gaps = root.getByTestId('idle-gap');
+    assert.equal(await gaps.count(), 3);
+    const got = await gaps.evaluateAll((els) =>
+      els.map((e) => [e.getAttribute('data-start'), e.getAttribute('data-end'), (e as HTMLElement).style.left, (e as HTMLElement).style.width]),
+    );
+    assert.deepEqual(got, [
+      ['0', '10000', '0%', '10%'],
+      ['30000', '50000', '30%', '20%'],
+      ['80000', '100000', '80%', '20%'],
+    ]);
+    assert.equal(await gaps.nth(1).getAttribute('title'), 'idle (self time): 20ms');
+    // leaves have no gaps
+    for (const id of [sid(2), sid(3)]) {
+      assert.equal(await page.locator(`[data-testid=span-row][data-span-id="${id}"]`).getByTestId('idle-gap').count(), 0);
+    }
+  } finally {
+    await page.close();
+  }
+});

@@ -24,6 +24,28 @@ export function selfTime(n: SpanNode): number {
   return Math.max(0, n.span.duration - covered);
 }
 
+/**
+ * The idle gaps of a parent span: the parts of its own interval covered by no direct child (its
+ * self time, as intervals [start, end] in epoch µs, in order). Empty for a leaf span.
+ */
+export function idleGaps(n: SpanNode): Array<[number, number]> {
+  if (n.children.length === 0) return [];
+  const s = n.span.startTime;
+  const e = s + n.span.duration;
+  const iv = n.children
+    .map((c) => [Math.max(s, c.span.startTime), Math.min(e, c.span.startTime + c.span.duration)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
+  const gaps: Array<[number, number]> = [];
+  let cur = s;
+  for (const [a, b] of iv) {
+    if (a > cur) gaps.push([cur, a]);
+    if (b > cur) cur = b;
+  }
+  if (e > cur) gaps.push([cur, e]);
+  return gaps;
+}
+
 export interface OpStats {
   service: string;
   operation: string;

@@ -3,6 +3,7 @@ import { useWindowedRange } from './useWindowedRange';
 import { criticalPath, type Interval, type SpanNode, type TraceModel } from '../../model/trace';
 import { formatDuration } from '../../model/format';
 import { serviceColor } from '../../model/colors';
+import { idleGaps } from '../../model/stats';
 import { SpanDetail } from './SpanDetail';
 import { Minimap } from './Minimap';
 
@@ -312,6 +313,21 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, viewStart, viewDur, m
         </div>
         <div className="tl-bar-col span-bar-area">
           {width > 0 && <div className="span-bar" data-testid="span-bar" style={{ left: `${left}%`, width: `${width}%`, background: color }} />}
+          {width > 0 &&
+            idleGaps(n).map(([a, b]) => {
+              const [l, w] = placeInView(a, b, viewStart, viewDur, 0);
+              return w <= 0 ? null : (
+                <div
+                  key={`gap-${a}`}
+                  className="idle-gap"
+                  data-testid="idle-gap"
+                  data-start={a - model.startTime}
+                  data-end={b - model.startTime}
+                  title={`idle (self time): ${formatDuration(b - a)}`}
+                  style={{ left: `${l}%`, width: `${w}%` }}
+                />
+              );
+            })}
           {critical?.map(([a, b]) => {
             const [l, w] = placeInView(a, b, viewStart, viewDur, 0.1);
             return w <= 0 ? null : (
