@@ -464,8 +464,10 @@ test('dependencies page draws the service graph and lists the calls', async (t) 
     assert.ok(!rows.some((r) => r.startsWith('customer ')), 'customer calls nobody');
     await page.locator('[data-testid=deps-edge][data-parent=driver][data-child=redis]').waitFor();
     await page.screenshot({ path: join(artifacts, 'ui-dependencies.png'), fullPage: true });
-    // a node links to the search for that service
+    // a node opens its deep dependency graph, which links to the search for that service
     await page.locator('[data-testid=deps-node][data-service=redis]').click();
+    await page.locator('[data-testid=deep-deps][data-service=redis]').waitFor();
+    await page.getByTestId('deep-search-link').click();
     await page.waitForURL('**/search?service=redis');
     assert.equal(await page.getByTestId('service-select').inputValue(), 'redis');
     assert.deepEqual(pageErrors, []);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { makeResource, makeSpan, SpanKind, type Span } from '@ariadne/model';
+import { makeResource, makeSpan, SpanKind, StatusCode, type Span } from '@ariadne/model';
 import { MemoryStore } from '@ariadne/storage';
 import { createQueryHandler } from '@ariadne/query';
 
@@ -29,7 +29,7 @@ const backend = makeResource('backend');
 const SPANS: Span[] = [
   makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'GET /', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend }),
   makeSpan({ traceId: TRACE_ID, spanId: sid(2), parentSpanId: sid(1), name: 'query', kind: SpanKind.CLIENT, startTimeUnixNano: at(10), endTimeUnixNano: at(30), resource: backend }),
-  makeSpan({ traceId: TRACE_ID, spanId: sid(3), parentSpanId: sid(1), name: 'render', kind: SpanKind.CLIENT, startTimeUnixNano: at(50), endTimeUnixNano: at(80), resource: backend }),
+  makeSpan({ traceId: TRACE_ID, spanId: sid(3), parentSpanId: sid(1), name: 'render', kind: SpanKind.CLIENT, startTimeUnixNano: at(50), endTimeUnixNano: at(80), resource: backend, status: { code: StatusCode.ERROR, message: 'boom' } }),
 ];
 
 const apiRequests: string[] = [];
@@ -156,6 +156,36 @@ test('timeline marks the idle gaps (self time) on each parent bar', async (t) =>
     for (const id of [sid(2), sid(3)]) {
       assert.equal(await page.locator(`[data-testid=span-row][data-span-id="${id}"]`).getByTestId('idle-gap').count(), 0);
     }
+  } finally {
+    await page.close();
+  }
+});
+
+test('dependencies: call counts and error rates on edges; a node opens its deep dependency graph', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    const deps = (await (await fetch(base + '/api/dependencies')).json()) as { data: unknown };
+    assert.deepEqual(deps.data, [{ parent: 'frontend', child: 'backend', callCount: 2, errorCount: 1 }]);
+    await page.goto(base + '/dependencies');
+    const edge = page.locator('[data-testid=deps-edge][data-parent=frontend][data-child=backend]');
+    await edge.waitFor();
+    assert.equal(await edge.getByTestId('deps-edge-label').textContent(), '2 calls · 50% errors');
+    assert.equal(await page.getByTestId('deep-deps').count(), 0);
+
+    await page.locator('[data-testid=deps-node][data-service=backend]').click();
+    await page.locator('[data-testid=deep-deps][data-service=backend]').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('focal'), 'backend');
+    await page.getByTestId('deep-node').first().waitFor();
+    const nodes = await page.getByTestId('deep-node').evaluateAll((els) => els.map((e) => [e.getAttribute('data-distance'), e.querySelector('.deep-node-label')?.textContent]));
+    assert.deepEqual(nodes, [['-1', 'frontend: GET /'], ['0', 'backend: query'], ['0', 'backend: render']]);
+    const edges = (await page.getByTestId('deep-edge').allInnerTexts()).map((r) => r.split('\t').map((c) => c.trim()));
+    assert.deepEqual(edges, [
+      ['frontend: GET /', 'backend: query', '0', '1'],
+      ['frontend: GET /', 'backend: render', '0', '1'],
+    ]);
+    assert.equal(await page.getByTestId('deep-trace-count').textContent(), '1 trace');
+    assert.ok(apiRequests.some((r) => r.startsWith('/api/analytics/deep-dependencies?service=backend')));
   } finally {
     await page.close();
   }

@@ -166,7 +166,8 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
         const service = p.get('service');
         let links = await store.getDependencies(q);
         if (service) links = links.filter((l) => l.parent === service || l.child === service);
-        return ok(links.map((l) => ({ parent: l.parent, child: l.child, callCount: l.callCount })));
+        // Jaeger's fields, plus errorCount (calls whose child span has status ERROR)
+        return ok(links.map((l) => ({ parent: l.parent, child: l.child, callCount: l.callCount, errorCount: l.errorCount })));
       },
     ],
   ];

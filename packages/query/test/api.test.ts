@@ -263,13 +263,13 @@ describe('GET /api/traces/{traceID}', () => {
 });
 
 describe('GET /api/dependencies', () => {
-  test('[{parent, child, callCount}] over endTs/lookback (ms)', async () => {
+  test('[{parent, child, callCount, errorCount}] over endTs/lookback (ms)', async () => {
     const endTs = (T0 + HOUR) / MS;
     const j = await ok(`/api/dependencies?endTs=${endTs}&lookback=${2 * 3_600_000}`);
-    assert.deepEqual(j.data, [{ parent: 'frontend', child: 'backend', callCount: 1 }]);
+    assert.deepEqual(j.data, [{ parent: 'frontend', child: 'backend', callCount: 1, errorCount: 0 }]);
     assert.equal(j.total, 1);
     // defaults: end = now, lookback = 24h (trace A is 2h old)
-    assert.deepEqual((await ok('/api/dependencies')).data, [{ parent: 'frontend', child: 'backend', callCount: 1 }]);
+    assert.deepEqual((await ok('/api/dependencies')).data, [{ parent: 'frontend', child: 'backend', callCount: 1, errorCount: 0 }]);
     // a window before the trace
     assert.deepEqual((await ok(`/api/dependencies?endTs=${(T0 - HOUR) / MS}&lookback=1000`)).data, []);
     assert.deepEqual((await ok(`/api/dependencies?endTs=${endTs}&lookback=7200000&service=worker`)).data, []);

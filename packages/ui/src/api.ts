@@ -117,6 +117,27 @@ export interface DependencyLinkJson {
   parent: string;
   child: string;
   callCount: number;
+  /** Ariadne's extra: calls whose child span has status ERROR (absent from a Jaeger backend) */
+  errorCount?: number;
+}
+
+export interface DeepDepNode {
+  service: string;
+  operation?: string;
+  distance: number;
+  count: number;
+}
+export interface DeepDependencies {
+  focal: { service: string; operation?: string };
+  traceCount: number;
+  nodes: DeepDepNode[];
+  edges: Array<{ from: { service: string; operation?: string }; to: { service: string; operation?: string }; distance: number; count: number }>;
+}
+
+/** The deep dependency graph around a service (paths through it in the traces of the window). */
+export function fetchDeepDependencies(service: string, lookbackMs: number, signal?: AbortSignal): Promise<DeepDependencies> {
+  const q = new URLSearchParams({ service, lookback: `${lookbackMs}ms` });
+  return getData<DeepDependencies>(`/api/analytics/deep-dependencies?${q}`, signal);
 }
 
 /** Service-to-service calls in the window ending now (Jaeger: `endTs` and `lookback` in ms). */
