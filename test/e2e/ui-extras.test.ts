@@ -19,6 +19,7 @@ const CHROMIUM = process.env.ARIADNE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const TRACE_ID = '5bf92f3577b34da6a3ce929d0e0e4737';
+const OTHER_TRACE_ID = 'abcdef0123456789abcdef0123456789';
 const MS = 1_000_000n; // ns
 const T0_MS = Date.now() - 5 * 60_000; // five minutes ago
 const T0 = BigInt(T0_MS) * MS;
@@ -29,7 +30,11 @@ const backend = makeResource('backend');
 const SPANS: Span[] = [
   makeSpan({ traceId: TRACE_ID, spanId: sid(1), name: 'GET /', kind: SpanKind.SERVER, startTimeUnixNano: at(0), endTimeUnixNano: at(100), resource: frontend }),
   makeSpan({ traceId: TRACE_ID, spanId: sid(2), parentSpanId: sid(1), name: 'query', kind: SpanKind.CLIENT, startTimeUnixNano: at(10), endTimeUnixNano: at(30), resource: backend }),
-  makeSpan({ traceId: TRACE_ID, spanId: sid(3), parentSpanId: sid(1), name: 'render', kind: SpanKind.CLIENT, startTimeUnixNano: at(50), endTimeUnixNano: at(80), resource: backend, status: { code: StatusCode.ERROR, message: 'boom' } }),
+  makeSpan({ traceId: TRACE_ID, spanId: sid(3), parentSpanId: sid(1), name: 'render', kind: SpanKind.CLIENT, startTimeUnixNano: at(50), endTimeUnixNano: at(80), resource: backend, status: { code: StatusCode.ERROR, message: 'boom' },
+    links: [
+      { traceId: TRACE_ID, spanId: sid(2), traceState: '', flags: 0, attributes: [], droppedAttributesCount: 0, refType: 'FOLLOWS_FROM' },
+      { traceId: OTHER_TRACE_ID, spanId: sid(9), traceState: '', flags: 0, attributes: [], droppedAttributesCount: 0, refType: 'FOLLOWS_FROM' },
+    ] }),
 ];
 
 const apiRequests: string[] = [];
@@ -186,6 +191,39 @@ test('dependencies: call counts and error rates on edges; a node opens its deep 
     ]);
     assert.equal(await page.getByTestId('deep-trace-count').textContent(), '1 trace');
     assert.ok(apiRequests.some((r) => r.startsWith('/api/analytics/deep-dependencies?service=backend')));
+  } finally {
+    await page.close();
+  }
+});
+
+test('span details: references are clickable and jump to (scroll to, select) the referenced span', async (t) => {
+  const page = await newPage(t);
+  if (!page) return;
+  try {
+    await page.setViewportSize({ width: 1400, height: 500 });
+    await page.goto(base + '/trace/' + TRACE_ID);
+    const row = (id: string) => page.locator(`[data-testid=span-row][data-span-id="${id}"]`);
+    await row(sid(3)).click();
+    const detail = page.locator(`[data-testid=span-detail][data-span-id="${sid(3)}"]`);
+    await detail.waitFor();
+    assert.equal(await row(sid(3)).getAttribute('data-selected'), 'true');
+    const links = detail.getByTestId('reference-link');
+    // the parent (CHILD_OF) and both links
+    assert.deepEqual(await links.evaluateAll((els) => els.map((e) => e.getAttribute('data-span-id'))), [sid(1), sid(2), sid(9)]);
+    const toQuery = detail.locator(`[data-testid=reference-link][data-span-id="${sid(2)}"]`);
+    assert.equal(await toQuery.textContent(), `backend: query ${sid(2)}`);
+    // a link into another trace opens that trace at the span
+    assert.equal(await links.nth(2).getAttribute('href'), `/trace/${OTHER_TRACE_ID}?uiFind=${sid(9)}`);
+
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await toQuery.click();
+    await page.locator(`[data-testid=span-detail][data-span-id="${sid(2)}"]`).waitFor();
+    assert.equal(await row(sid(2)).getAttribute('data-selected'), 'true');
+    assert.equal(await row(sid(3)).getAttribute('data-selected'), null);
+    assert.equal(await page.locator('[data-testid=span-row][data-selected=true]').count(), 1);
+    // scrolled into view
+    const box = await row(sid(2)).boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 500, `row in view: ${JSON.stringify(box)}`);
   } finally {
     await page.close();
   }

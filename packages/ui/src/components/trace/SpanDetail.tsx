@@ -63,11 +63,11 @@ export function SpanDetail({ node: n, model, onFocusSpan }: { node: SpanNode; mo
                 <li key={i} data-testid="reference">
                   <span className="ref-type">{r.refType}</span>{' '}
                   {inTrace ? (
-                    <button type="button" className="linklike" onClick={() => onFocusSpan(r.spanID)}>
+                    <button type="button" className="linklike" data-testid="reference-link" data-span-id={r.spanID} title="Jump to this span" onClick={() => onFocusSpan(r.spanID)}>
                       {inTrace.serviceName}: {inTrace.span.operationName} <code>{r.spanID}</code>
                     </button>
                   ) : r.traceID !== s.traceID ? (
-                    <Link to={tracePath(r.traceID)}>
+                    <Link to={`${tracePath(r.traceID)}?uiFind=${encodeURIComponent(r.spanID)}`} data-testid="reference-link" data-span-id={r.spanID} title="Open the trace at this span">
                       trace <code>{r.traceID}</code> span <code>{r.spanID}</code>
                     </Link>
                   ) : (

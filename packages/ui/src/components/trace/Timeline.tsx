@@ -32,6 +32,8 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set());
   const [blockHeights, setBlockHeights] = useState<ReadonlyMap<string, number>>(() => new Map());
   const [focusId, setFocusId] = useState<string | null>(null);
+  /** the selected span (the last one clicked or jumped to, e.g. from a reference) */
+  const [selectedId, setSelectedId] = useState<string | null>(null);
   const [showCritical, setShowCritical] = useState(false);
   /** the zoomed window, as fractions of the trace's duration */
   const [view, setView] = useState<readonly [number, number]>([0, 1]);
@@ -69,7 +71,10 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
       else next.add(id);
       return next;
     });
-  const toggleDetail = useCallback((id: string) => toggle(setExpanded, id), []);
+  const toggleDetail = useCallback((id: string) => {
+    setSelectedId(id);
+    toggle(setExpanded, id);
+  }, []);
   const toggleCollapse = useCallback((id: string) => toggle(setCollapsed, id), []);
   const onMeasure = useCallback((id: string, h: number) => {
     setBlockHeights((prev) => (prev.get(id) === h ? prev : new Map(prev).set(id, h)));
@@ -85,7 +90,13 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
     },
     [model],
   );
-  const focusSpan = useCallback((id: string) => revealSpan(id, true), [revealSpan]);
+  const focusSpan = useCallback(
+    (id: string) => {
+      setSelectedId(id);
+      revealSpan(id, true);
+    },
+    [revealSpan],
+  );
   useLayoutEffect(() => {
     if (focusId === null) return;
     setFocusId(null);
@@ -195,6 +206,7 @@ export function Timeline({ model, find = '', onFindChange, matches = null }: Tim
             model={model}
             isCollapsed={collapsed.has(n.spanID)}
             isExpanded={expanded.has(n.spanID)}
+            isSelected={selectedId === n.spanID}
             match={matches ? matches.has(n.spanID) : undefined}
             critical={critical ? (critical.get(n.spanID) ?? NONE) : undefined}
             onToggleDetail={toggleDetail}
@@ -223,10 +235,11 @@ interface RowProps {
   onToggleDetail: (id: string) => void;
   onToggleCollapse: (id: string) => void;
   onFocusSpan: (id: string) => void;
+  isSelected: boolean;
   onMeasure: (id: string, height: number) => void;
 }
 
-const SpanRowBlock = memo(function SpanRowBlock({ node: n, viewStart, viewDur, model, isCollapsed, isExpanded, match, critical, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
+const SpanRowBlock = memo(function SpanRowBlock({ node: n, viewStart, viewDur, model, isCollapsed, isExpanded, isSelected, match, critical, onToggleDetail, onToggleCollapse, onFocusSpan, onMeasure }: RowProps) {
   const blockRef = useRef<HTMLDivElement>(null);
   // an open block's height varies with its details: report it so the list can place rows below
   useLayoutEffect(() => {
@@ -268,11 +281,13 @@ const SpanRowBlock = memo(function SpanRowBlock({ node: n, viewStart, viewDur, m
   return (
     <div className={`span-block${isExpanded ? ' span-block-open' : ''}`} role="listitem" id={`span-${n.spanID}`} ref={blockRef}>
       <div
-        className={`span-row${n.hasError ? ' span-row-error' : ''}${match ? ' span-row-match' : match === false ? ' span-row-dim' : ''}`}
+        className={`span-row${isSelected ? ' span-row-selected' : ''}${n.hasError ? ' span-row-error' : ''}${match ? ' span-row-match' : match === false ? ' span-row-dim' : ''}`}
         data-testid="span-row"
         data-match={match === undefined ? undefined : String(match)}
         data-span-id={n.spanID}
         data-depth={n.depth}
+        data-selected={isSelected ? 'true' : undefined}
+        aria-current={isSelected ? 'true' : undefined}
         role="button"
         tabIndex={0}
         aria-expanded={isExpanded}
