@@ -4,7 +4,7 @@
  *   node --conditions=source --import tsx bench/storage.bench.ts [--spans 1000000] [--dir /tmp/x] [--batch 1000] [--inflight 4] [--keep]
  *
  * Spans: ~10 per trace, 20 services, 200 operations (10 per service), 10 span attributes and 3
- * resource attributes each, spread over one hour. Writes go through writeSpans in batches with
+ * resource attributes each, spread over one hour (--hours N: N hours). Writes go through writeSpans in batches with
  * several calls in flight (so group commit is exercised), as the collector would issue them.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '1000' },
     inflight: { type: 'string', default: '4' },
     queries: { type: 'string', default: '200' },
+    hours: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -35,7 +36,9 @@ const dir = args.dir ?? mkdtempSync(join(tmpdir(), 'ariadne-storage-bench-'));
 const SERVICES = Array.from({ length: 20 }, (_, i) => `service-${String(i).padStart(2, '0')}`);
 const OPS = SERVICES.map((_, s) => Array.from({ length: 10 }, (_, o) => `${o % 2 ? 'GET' : 'POST'} /api/v1/resource-${s}-${o}`));
 const HOUR = 3_600_000_000_000n;
-const T_START = BigInt(Date.now()) * 1_000_000n - HOUR;
+/** Time the spans are spread over (--hours, default 1). */
+const SPREAD = HOUR * BigInt(Math.max(1, Number(args.hours)));
+const T_START = BigInt(Date.now()) * 1_000_000n - SPREAD;
 
 let rng = 12345;
 function rand(n: number): number {
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
   console.log(`storage bench: ${N.toLocaleString()} spans into DuckDB at ${dir} (batch ${BATCH}, ${INFLIGHT} in flight)`);
   const store = await DuckDBStore.open({ dataDir: dir });
   const sampleIds: string[] = [];
-  const stepPerTrace = HOUR / BigInt(Math.max(1, Math.ceil(N / 10)));
+  const stepPerTrace = SPREAD / BigInt(Math.max(1, Math.ceil(N / 10)));
   let written = 0;
   let traceNo = 0;
   let genMs = 0;
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
   warm.sort((a, b) => a - b);
   console.log(`trace by id (warm cache): p50 ${fmt(pct(warm, 50))}, p99 ${fmt(pct(warm, 99))}`);
 
-  const end = T_START + HOUR + HOUR;
+  const end = T_START + SPREAD + HOUR;
   const kinds: [string, () => TraceQuery][] = [
     ['service', () => ({ service: SERVICES[rand(20)], startTimeMin: T_START, startTimeMax: end, limit: 20 })],
     ['service+operation', () => {
@@ -188,7 +191,7 @@ async function main(): Promise<void> {
     ['service+minDuration', () => ({ service: SERVICES[rand(20)], minDurationNano: 150_000_000n, startTimeMin: T_START, startTimeMax: end, limit: 20 })],
     ['last 5 min, op+tag', () => {
       const s = rand(20);
-      return { service: SERVICES[s], operation: OPS[s][rand(10)], tags: [{ key: 'cache.hit', op: '=', value: 'true' }], startTimeMin: T_START + HOUR - 300_000_000_000n, startTimeMax: end, limit: 20 };
+      return { service: SERVICES[s], operation: OPS[s][rand(10)], tags: [{ key: 'cache.hit', op: '=', value: 'true' }], startTimeMin: T_START + SPREAD - 300_000_000_000n, startTimeMax: end, limit: 20 };
     }],
     ['regex tag (JS-evaluated)', () => ({ service: SERVICES[rand(20)], tags: [{ key: 'user.id', op: '~', value: '^user-99' }], startTimeMin: T_START, startTimeMax: end, limit: 20 })],
   ];
@@ -211,7 +214,7 @@ async function main(): Promise<void> {
   console.log(`search overall: p50 ${fmt(pct(all, 50))}, p99 ${fmt(pct(all, 99))}`);
 
   const d0 = performance.now();
-  const deps = await s2.getDependencies({ endTime: end, lookback: 2n * HOUR });
+  const deps = await s2.getDependencies({ endTime: end, lookback: SPREAD + HOUR });
   console.log(`dependencies over the whole hour: ${fmt(performance.now() - d0)} (${deps.length} links)`);
   const o0 = performance.now();
   await s2.getServices();
