@@ -72,6 +72,14 @@ interface Entry {
 
 const now = () => performance.now();
 
+/**
+ * Where the pipeline writes: a `SpanStore`, or anything with its write side, such as the NATS
+ * JetStream publisher of `ariadne collector --queue` (acknowledged = durably in the stream). A
+ * writer that rejects with a `QueueFullError` (e.g. the stream is full) has it passed to the
+ * waiting receivers as is, so they answer 503 + Retry-After / UNAVAILABLE, not 500.
+ */
+export type SpanWriter = Pick<SpanStore, 'writeSpans'>;
+
 export class SpanPipeline {
   readonly metrics: CollectorMetrics;
   readonly limits: ValidationLimits;
@@ -95,7 +103,7 @@ export class SpanPipeline {
   private batches = 0;
 
   constructor(
-    private readonly store: SpanStore,
+    private readonly store: SpanWriter,
     opts: PipelineOptions = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -244,7 +252,7 @@ export class SpanPipeline {
       },
       (err: unknown) => {
         this.recordBatch(n, (now() - started) / 1000);
-        const error = new StoreWriteError(err);
+        const error = err instanceof QueueFullError ? err : new StoreWriteError(err);
         for (const e of batch) {
           countByService(e.spans, (service, c) => this.metrics.spansFailed.inc({ protocol: e.protocol, service }, c));
           e.reject(error);
