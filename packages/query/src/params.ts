@@ -1,6 +1,6 @@
 import { normalizeTraceId, isValidTraceId, parseSpanKind } from '@ariadne/model';
 import type { SpanKind } from '@ariadne/model';
-import type { DependencyQuery, TagFilter, TraceQuery } from '@ariadne/storage';
+import type { DependencyQuery, TagFilter, TagOperator, TraceQuery } from '@ariadne/storage';
 
 /** A bad request parameter: becomes a 400 whose message names the parameter. */
 export class ParamError extends Error {
@@ -168,9 +168,43 @@ export function parseSearchParams(params: URLSearchParams, nowNano: bigint, defa
   return { kind: 'query', query };
 }
 
-/** `tag=key:value` (repeated) and `tags={"key":"value",…}` (repeated) → equality filters; later wins per key. */
-export function parseTags(params: URLSearchParams): TagFilter[] {
+/**
+ * Operator names accepted in a `tags` object value (`{"http.status_code": {">=": 500}}`): the
+ * store's operators and word aliases, which need no escaping in a URL.
+ */
+export const TAG_OPERATOR_NAMES: Readonly<Record<string, TagOperator>> = Object.freeze({
+  '=': '=',
+  eq: '=',
+  '!=': '!=',
+  ne: '!=',
+  exists: 'exists',
+  absent: 'absent',
+  '>': '>',
+  gt: '>',
+  '>=': '>=',
+  gte: '>=',
+  '<': '<',
+  lt: '<',
+  '<=': '<=',
+  lte: '<=',
+  prefix: 'prefix',
+  contains: 'contains',
+  '~': '~',
+  regex: '~',
+});
+
+/**
+ * `tag=key:value` (repeated) and `tags={"key":"value",…}` (repeated) → filters. A string (or
+ * number, boolean) value is Jaeger's equality, and a later one wins per key. An **object** value
+ * holds operators (an extension; Jaeger's own query service rejects non-string values, so it
+ * cannot be mistaken for a literal): `{"http.status_code": {">=": 500, "<": 600}}`,
+ * `{"user.id": {"exists": true}}`, `{"debug": {"absent": true}}`, `{"peer": {"prefix": "10."}}`,
+ * `{"http.url": {"~": "/api/v[12]/"}}`; every operator must hold on the same span.
+ * `{"exists": false}` means absent, `{"absent": false}` exists.
+ */
+export function parseTags(params: URLSearchParams, param = 'tags'): TagFilter[] {
   const byKey = new Map<string, string>();
+  const ops: TagFilter[] = [];
   for (const t of params.getAll('tag')) {
     const i = t.indexOf(':');
     if (i <= 0) throw new ParamError('tag', `malformed 'tag' parameter, expecting key:value, received: ${JSON.stringify(t)}`);
@@ -182,20 +216,41 @@ export function parseTags(params: URLSearchParams): TagFilter[] {
     try {
       obj = JSON.parse(raw);
     } catch (e) {
-      throw new ParamError('tags', `malformed 'tags' parameter, cannot unmarshal JSON: ${(e as Error).message}`);
+      throw new ParamError(param, `malformed '${param}' parameter, cannot unmarshal JSON: ${(e as Error).message}`);
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      throw new ParamError('tags', `malformed 'tags' parameter: expected a JSON object of key/value strings, e.g. {"error":"true"}`);
+      throw new ParamError(param, `malformed '${param}' parameter: expected a JSON object of key/value strings, e.g. {"error":"true"}`);
     }
     for (const [k, v] of Object.entries(obj)) {
-      if (k === '') throw new ParamError('tags', "malformed 'tags' parameter: empty tag key");
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
-        throw new ParamError('tags', `malformed 'tags' parameter: the value of ${JSON.stringify(k)} must be a string`);
+      if (k === '') throw new ParamError(param, `malformed '${param}' parameter: empty tag key`);
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+        byKey.set(k, String(v));
+        continue;
       }
-      byKey.set(k, String(v));
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new ParamError(param, `malformed '${param}' parameter: the value of ${JSON.stringify(k)} must be a string or an object of operators, e.g. {">=": 500}`);
+      }
+      const entries = Object.entries(v);
+      if (!entries.length) throw new ParamError(param, `malformed '${param}' parameter: no operator for ${JSON.stringify(k)}, e.g. {"exists": true}`);
+      for (const [name, operand] of entries) {
+        let op = Object.prototype.hasOwnProperty.call(TAG_OPERATOR_NAMES, name) ? TAG_OPERATOR_NAMES[name] : undefined;
+        if (!op) {
+          throw new ParamError(param, `malformed '${param}' parameter: unknown operator ${JSON.stringify(name)} for ${JSON.stringify(k)}; expected one of ${Object.keys(TAG_OPERATOR_NAMES).join(' ')}`);
+        }
+        if (op === 'exists' || op === 'absent') {
+          if (typeof operand !== 'boolean') throw new ParamError(param, `malformed '${param}' parameter: ${JSON.stringify(name)} of ${JSON.stringify(k)} takes true or false`);
+          if (!operand) op = op === 'exists' ? 'absent' : 'exists';
+          ops.push({ key: k, op, value: '' });
+          continue;
+        }
+        if (typeof operand !== 'string' && typeof operand !== 'number' && typeof operand !== 'boolean') {
+          throw new ParamError(param, `malformed '${param}' parameter: the operand of ${JSON.stringify(name)} for ${JSON.stringify(k)} must be a string or number`);
+        }
+        ops.push({ key: k, op, value: String(operand) });
+      }
     }
   }
-  return [...byKey].map(([key, value]) => ({ key, op: '=', value }));
+  return [...[...byKey].map(([key, value]): TagFilter => ({ key, op: '=', value })), ...ops];
 }
 
 /** `/api/dependencies`: `endTs` (unix ms, default now) and `lookback` (ms, default 24h). */

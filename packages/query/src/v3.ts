@@ -53,12 +53,8 @@ export function parseV3Query(p: URLSearchParams, nowNano: bigint, lookbackNano: 
   if (attrs.length) {
     const tp = new URLSearchParams();
     for (const a of attrs) tp.append('tags', a);
-    try {
-      const tags = parseTags(tp);
-      if (tags.length) q.tags = tags;
-    } catch (e) {
-      throw new ParamError('query.attributes', (e as Error).message.replace(/'tags'/g, "'query.attributes'"));
-    }
+    const tags = parseTags(tp, 'query.attributes');
+    if (tags.length) q.tags = tags;
   }
   return q;
 }
