@@ -5,3 +5,6 @@ export * from './open.js';
 export * from './serialize.js';
 export { DuckDBStore, DUCKDB_FILE_NAME, DUCKDB_FORMAT_VERSION } from './duckdb.js';
 export type { DuckDBStoreOptions } from './duckdb.js';
+export * from './sampling.js';
+export { DuckDBSamplingStore, DUCKDB_SAMPLING_FILE_NAME } from './sampling-duckdb.js';
+export type { ClickHouseSamplingStoreOptions } from './sampling-clickhouse.js';
