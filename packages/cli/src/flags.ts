@@ -41,6 +41,14 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'max-request-bytes', type: 'int', default: 16 * 1024 * 1024, help: 'Largest accepted ingest request body, after decompression (larger: 413).', commands: INGEST },
   { name: 'ui-dir', type: 'string', default: undefined, help: 'Directory of the built web UI (default: the @ariadne/ui build next to this package).', commands: READ },
   { name: 'demo', type: 'bool', default: false, help: 'Also send demo traffic (a few traced requests per second) into this all-in-one.', commands: ['all-in-one'] },
+  { name: 'ingest-auth-tokens-file', type: 'string', default: undefined, help: 'File of bearer tokens (one per line, # comments), reloaded when it changes. When set, every HTTP and gRPC ingest request needs "Authorization: Bearer <token>" (401 / UNAUTHENTICATED otherwise). UDP agent ports cannot carry a token: bind them to localhost or firewall them.', commands: INGEST },
+  { name: 'query-auth-tokens-file', type: 'string', default: undefined, help: 'File of bearer tokens for the query API (/api/*, /zipkin/api/*), reloaded when it changes. The UI files stay open; the UI asks for a token once and keeps it in the browser. /health (admin port) stays open.', commands: READ },
+  { name: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate (chain) file: every HTTP and gRPC listener of this process serves TLS (https, grpcs). Needs --tls-key.', commands: STORED },
+  { name: 'tls-key', type: 'string', default: undefined, help: 'PEM private key file for --tls-cert.', commands: STORED },
+  { name: 'multi-tenancy-enabled', type: 'bool', default: false, help: 'Every ingest and query request must name its tenant in the tenant header (missing: 401, invalid or not allowed: 403); each tenant gets its own store (DuckDB: <data-dir>/tenants/<tenant>/, memory: its own) and sees only its own data.', commands: STORED },
+  { name: 'multi-tenancy-header', type: 'string', default: 'x-tenant', help: 'HTTP header / gRPC metadata key carrying the tenant.', commands: STORED },
+  { name: 'multi-tenancy-tenants', type: 'string', default: undefined, help: 'Comma-separated list of allowed tenants (others: 403). Without it any valid name (1-63 of A-Z a-z 0-9 _ -) is accepted, up to --multi-tenancy-max-tenants.', commands: STORED },
+  { name: 'multi-tenancy-max-tenants', type: 'int', default: 100, help: 'Most tenant stores open at once when no allowed list is given (more tenants: 403).', commands: STORED },
   { name: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], default: 'info', help: 'Least severe log level written (JSON lines on stdout).', commands: ALL },
 ];
 

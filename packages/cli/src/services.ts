@@ -11,6 +11,7 @@ import { openStore, type SpanStore } from '@ariadne/storage';
 import type { Command, Options } from './flags.js';
 import type { Logger } from './log.js';
 import { startDemoTraffic } from './demo-traffic.js';
+import { setupSecurity } from './security.js';
 
 export interface Services {
   close(): Promise<void>;
@@ -39,6 +40,13 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     dataDir: resolve(opts['data-dir'] as string),
   });
   log.info('store opened', { backend: store.capabilities.name, dataDir: opts.storage === 'duckdb' ? resolve(opts['data-dir'] as string) : undefined });
+  let sec: ReturnType<typeof setupSecurity>;
+  try {
+    sec = setupSecurity(command, opts, log);
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
 
   const listeners: Listener[] = [];
   const byName = new Map<string, Listener>();
@@ -53,16 +61,16 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       return l;
     };
     const listen = async (name: string, port: number, handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-      announce(name, await startHttpServer(handler, { host, port, name }));
+      announce(name, await startHttpServer(handler, { host, port, name, tls: sec.tls }));
 
     if (command === 'all-in-one' || command === 'collector') {
       pipeline = new SpanPipeline(store);
       const maxBodyBytes = opts['max-request-bytes'] as number;
-      await listen('otlp-http', opts['otlp-http-port'] as number, createOtlpHttpHandler(pipeline, { maxBodyBytes }));
-      announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes }));
-      announce('jaeger-grpc', await startJaegerGrpcReceiver(pipeline, { host, port: opts['jaeger-grpc-port'] as number, name: 'jaeger-grpc', maxMessageBytes: maxBodyBytes }));
-      await listen('jaeger-http', opts['jaeger-http-port'] as number, createJaegerHttpHandler(pipeline, { maxBodyBytes }));
-      await listen('zipkin', opts['zipkin-port'] as number, createZipkinHttpHandler(pipeline, { maxBodyBytes }));
+      await listen('otlp-http', opts['otlp-http-port'] as number, sec.ingestHttp((p) => createOtlpHttpHandler(p, { maxBodyBytes }), pipeline, 'otlp'));
+      announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes, ...sec.grpcOptions(pipeline) }));
+      announce('jaeger-grpc', await startJaegerGrpcReceiver(pipeline, { host, port: opts['jaeger-grpc-port'] as number, name: 'jaeger-grpc', maxMessageBytes: maxBodyBytes, ...sec.grpcOptions(pipeline) }));
+      await listen('jaeger-http', opts['jaeger-http-port'] as number, sec.ingestHttp((p) => createJaegerHttpHandler(p, { maxBodyBytes }), pipeline, 'plain'));
+      await listen('zipkin', opts['zipkin-port'] as number, sec.ingestHttp((p) => createZipkinHttpHandler(p, { maxBodyBytes }), pipeline, 'plain'));
       sampling = new SamplingStrategies({
         file: opts['sampling-strategies-file'] as string | undefined,
         defaultStrategy: command === 'all-in-one' ? { type: 'probabilistic', param: 1 } : undefined,
@@ -81,7 +89,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     if (command === 'all-in-one' || command === 'query') {
       const uiDir = (opts['ui-dir'] as string | undefined) ?? defaultUiDir();
       if (!uiDir) log.warn('web UI build not found: serving the API only (run "npm run build")');
-      await listen('query', opts['query-port'] as number, createQueryHandler({ store, uiDir }));
+      await listen('query', opts['query-port'] as number, sec.queryHttp((s) => createQueryHandler({ store: s, uiDir }), store));
     }
     const p = pipeline;
     const samplingHandler = sampling?.handler();
@@ -110,7 +118,9 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
   } catch (err) {
     await Promise.allSettled(listeners.map((l) => l.close()));
     await pipeline?.close().catch(() => {});
+    await sec.closePipelines();
     sampling?.close();
+    await sec.close();
     await store.close().catch(() => {});
     throw err;
   }
@@ -120,7 +130,9 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       for (const s of stoppers) await s();
       await Promise.allSettled(listeners.map((l) => l.close()));
       if (pipeline) await pipeline.close();
+      await sec.closePipelines();
       sampling?.close();
+      await sec.close();
       await store.close();
     },
   };

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CodecError, decodeJaegerProtoPostSpans, decodeOtlpProtobuf, encodeExportTraceServiceResponse, ProtoWriter } from '@ariadne/codec';
 import type { Span } from '@ariadne/model';
 import { rejectionMessage } from './otlp-http.js';
-import { PipelineClosedError, QueueFullError, type SpanPipeline } from './pipeline.js';
+import { PipelineClosedError, QueueFullError, SpanPipeline } from './pipeline.js';
 
 /**
  * gRPC trace receivers. OTLP/gRPC: `opentelemetry.proto.collector.trace.v1.TraceService/Export`, with the
@@ -52,6 +52,13 @@ export interface OtlpGrpcOptions {
   name: string;
   /** Largest request message accepted (decompressed). Default 16 MiB. */
   maxMessageBytes?: number;
+  /** Server credentials (TLS: `grpcServerCredentials` in tls.ts). Default plain text. */
+  credentials?: grpc.ServerCredentials;
+  /**
+   * Per call, from its metadata: the pipeline to ingest into (auth and tenant checked), or why the
+   * call is refused (answered UNAUTHENTICATED / PERMISSION_DENIED). Default: always `pipeline`.
+   */
+  route?: (metadata: grpc.Metadata) => SpanPipeline | { grpcCode: 'UNAUTHENTICATED' | 'PERMISSION_DENIED'; message: string };
 }
 
 export interface GrpcListener {
@@ -114,6 +121,12 @@ export function startGrpcReceiver(pipeline: SpanPipeline, method: GrpcIngestMeth
 
   server.addService(serviceFor(method.path), {
     Call: (call: grpc.ServerUnaryCall<Buffer, Uint8Array>, callback: grpc.sendUnaryData<Uint8Array>) => {
+      let target = pipeline;
+      if (opts.route) {
+        const r = opts.route(call.metadata);
+        if (!(r instanceof SpanPipeline)) return fail(callback, grpc.status[r.grpcCode], r.message);
+        target = r;
+      }
       let spans;
       try {
         spans = method.decode(call.request);
@@ -121,7 +134,7 @@ export function startGrpcReceiver(pipeline: SpanPipeline, method: GrpcIngestMeth
         const msg = err instanceof CodecError ? `cannot decode ${method.requestName}: ${err.message}` : `internal error: ${(err as Error).message}`;
         return fail(callback, err instanceof CodecError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, msg);
       }
-      pipeline.ingest(spans, method.protocol).then(
+      target.ingest(spans, method.protocol).then(
         (result) => {
           requests.inc({ receiver: method.protocol, code: 'OK' });
           callback(null, method.respond(result.rejected.length, rejectionMessage(result.rejected)));
@@ -142,7 +155,7 @@ export function startGrpcReceiver(pipeline: SpanPipeline, method: GrpcIngestMeth
   const host = opts.host ?? '127.0.0.1';
   const bindHost = host.includes(':') ? `[${host}]` : host;
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${bindHost}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(`${bindHost}:${opts.port}`, opts.credentials ?? grpc.ServerCredentials.createInsecure(), (err, port) => {
       if (err) return reject(new Error(`${opts.name}: cannot listen on ${host}:${opts.port}: ${err.message}`));
       let closing: Promise<void> | undefined;
       resolve({

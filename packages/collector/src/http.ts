@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createGunzip, createInflate } from 'node:zlib';
@@ -176,6 +177,8 @@ export interface HttpListenOptions {
   keepAliveTimeoutMs?: number;
   /** On close(), connections still busy after this long are cut. Default 5 s. */
   closeGraceMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer | string; key: Buffer | string };
 }
 
 export interface HttpListener {
@@ -188,7 +191,7 @@ export interface HttpListener {
 
 /** Start an HTTP/1.1 server for `handler`; resolves once it is listening. */
 export function startHttpServer(handler: RequestHandler, opts: HttpListenOptions): Promise<HttpListener> {
-  const server = createServer(handler);
+  const server: Server = opts.tls ? (createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) as unknown as Server) : createServer(handler);
   server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 65_000;
   server.headersTimeout = server.keepAliveTimeout + 1000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

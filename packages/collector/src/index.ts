@@ -9,3 +9,6 @@ export * from './zipkin-http.js';
 export * from './sampling.js';
 export * from './forwarder.js';
 export * from './plain-ingest.js';
+export * from './auth.js';
+export * from './tenant.js';
+export * from './tls.js';

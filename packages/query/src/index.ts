@@ -23,3 +23,4 @@ export { parseRfc3339, parseV3Query, traceSummary, v3Routes } from './v3.js';
 export { parseAnnotationQuery, zipkinRoutes } from './zipkin.js';
 export type { ZipkinOptions } from './zipkin.js';
 export type { ApiContext, Route, RouteDef } from './context.js';
+export { denyQueryRequest, isOpenQueryPath } from './auth.js';

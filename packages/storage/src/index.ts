@@ -8,3 +8,4 @@ export type { DuckDBStoreOptions } from './duckdb.js';
 export * from './sampling.js';
 export { DuckDBSamplingStore, DUCKDB_SAMPLING_FILE_NAME } from './sampling-duckdb.js';
 export type { ClickHouseSamplingStoreOptions } from './sampling-clickhouse.js';
+export * from './tenants.js';
