@@ -16,7 +16,7 @@ export function analyticsRoutes(ctx: ApiContext): RouteDef[] {
 
   async function traceSpans(rawId: string, p: URLSearchParams): Promise<{ id: string; spans: Span[] }> {
     const id = parseTraceIdParam(rawId);
-    const spans = await store.getTrace(id);
+    const spans = await ctx.traceById(id);
     if (!spans.length) throw new HttpError(404, 'trace not found');
     return { id, spans: ctx.adjusted(spans, p) };
   }
@@ -34,7 +34,7 @@ export function analyticsRoutes(ctx: ApiContext): RouteDef[] {
       if (req.kind !== 'query') throw new ParamError(prefix, 'unexpected trace id search');
       ids = await store.findTraceIds(req.query);
     }
-    const found = ids.length ? await store.getTraces(ids) : new Map<string, Span[]>();
+    const found = !ids.length ? new Map<string, Span[]>() : rawIds.length ? await ctx.tracesById(ids) : await store.getTraces(ids);
     const missing = ids.filter((id) => !found.get(id)?.length);
     if (rawIds.length && missing.length) throw new HttpError(404, `trace not found: ${missing.map(shortTraceId).join(', ')}`);
     const present = ids.filter((id) => found.get(id)?.length);

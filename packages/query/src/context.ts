@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Span } from '@ariadne/model';
 import type { JaegerJsonTrace } from '@ariadne/codec';
-import type { SpanStore } from '@ariadne/storage';
+import type { SpanStore, TimeRange } from '@ariadne/storage';
 import type { SearchDefaults } from './params.js';
 import type { StructuredError, StructuredResponse } from './handler.js';
 
@@ -14,6 +14,13 @@ export interface ApiContext {
   adjusted: (spans: Span[], p: URLSearchParams) => Span[];
   /** Spans → Jaeger JSON trace, adjusted unless raw=true. */
   toTrace: (spans: Span[], p: URLSearchParams) => JaegerJsonTrace;
+  /**
+   * A trace by id: the store (with the hint, then without it), else the archive; [] when neither
+   * has it. Every by-id lookup of the APIs goes through here, as Jaeger's query service does.
+   */
+  traceById: (traceId: string, hint?: TimeRange) => Promise<Span[]>;
+  /** Several traces by id, each from the store or else the archive; ids found in neither are absent. */
+  tracesById: (traceIds: readonly string[]) => Promise<Map<string, Span[]>>;
 }
 
 /** A route: resolves to the response body (an envelope from `ok`, or `Raw` for other shapes). */

@@ -6,7 +6,7 @@ import type { Span } from '@ariadne/model';
 import { spansToJaegerTrace, stringifyJaegerJson } from '@ariadne/codec';
 import type { JaegerJsonTrace } from '@ariadne/codec';
 import { StoreArgumentError } from '@ariadne/storage';
-import type { SpanStore } from '@ariadne/storage';
+import type { SpanStore, TimeRange } from '@ariadne/storage';
 import { DEFAULT_SEARCH, intParam, ParamError, parseDependencyParams, parseSearchParams, parseSpanKindParam, parseTraceIdParam } from './params.js';
 import type { SearchDefaults } from './params.js';
 import { moveLibraryAttributesToResource, reparentLoneSharedSpans, sortJaegerTrace } from './adjust.js';
@@ -19,6 +19,7 @@ import { metricsRoutes } from './metrics.js';
 import { v3Routes } from './v3.js';
 import { zipkinRoutes } from './zipkin.js';
 import type { ZipkinOptions } from './zipkin.js';
+import type { TraceArchive } from './archive.js';
 
 const gzip = promisify(gzipCb);
 
@@ -42,6 +43,11 @@ export interface QueryHandlerOptions {
   adjustTrace?: (spans: Span[]) => Span[];
   /** Zipkin v2 read API options (`/zipkin/api/v2/…`). */
   zipkin?: ZipkinOptions;
+  /**
+   * Jaeger's trace archive (`POST /api/archive/{traceID}`; by-id reads fall back to it). Without
+   * it, archiving answers 501 as Jaeger does when no archive storage is configured.
+   */
+  archive?: TraceArchive;
   /** Called with unexpected errors (store failures); defaults to console.error. */
   onError?: (err: unknown, req: IncomingMessage) => void;
 }
@@ -88,12 +94,29 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
   // tags and log fields) unless the request asks for the raw trace.
   const toTrace = (spans: Span[], p: URLSearchParams): JaegerJsonTrace =>
     isRaw(p) ? spansToJaegerTrace(spans) : sortJaegerTrace(spansToJaegerTrace(moveLibraryAttributesToResource(adjust(spans))));
+  const { archive } = opts;
+  const traceById = async (id: string, hint?: TimeRange): Promise<Span[]> => {
+    let spans = hint ? await store.getTrace(id, hint) : [];
+    // a hint must never hide a trace: fall back to a full lookup
+    if (!spans.length) spans = await store.getTrace(id);
+    if (!spans.length && archive) spans = (await (await archive.reader())?.getTrace(id)) ?? [];
+    return spans;
+  };
+  const tracesById = async (ids: readonly string[]): Promise<Map<string, Span[]>> => {
+    const found = await store.getTraces(ids);
+    const missing = ids.filter((id) => !found.get(id)?.length);
+    const arch = missing.length && archive ? await archive.reader() : undefined;
+    if (arch) for (const [id, spans] of await arch.getTraces(missing)) if (spans.length) found.set(id, spans);
+    return found;
+  };
   const ctx: ApiContext = {
     store,
     now,
     searchDefaults,
     adjusted: (spans, p) => (isRaw(p) ? spans : moveLibraryAttributesToResource(adjust(spans))),
     toTrace,
+    traceById,
+    tracesById,
   };
 
   const jaegerRoutes: [RegExp, Route][] = [
@@ -121,7 +144,7 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       async (p) => {
         const req = parseSearchParams(p, now(), searchDefaults);
         if (req.kind === 'ids') {
-          const found = await store.getTraces(req.traceIds);
+          const found = await tracesById(req.traceIds);
           const data: JaegerJsonTrace[] = [];
           const errors: StructuredError[] = [];
           for (const id of req.traceIds) {
@@ -151,10 +174,8 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
         let spans: Span[];
         if (startUs !== undefined && endUs !== undefined) {
           if (startUs > endUs) throw new ParamError('start', `param 'start' (${startUs} µs) is after 'end' (${endUs} µs)`);
-          spans = await store.getTrace(id, { startTimeMin: startUs * 1000n, startTimeMax: endUs * 1000n });
-          // a hint must never hide a trace: fall back to a full lookup
-          if (!spans.length) spans = await store.getTrace(id);
-        } else spans = await store.getTrace(id);
+          spans = await traceById(id, { startTimeMin: startUs * 1000n, startTimeMax: endUs * 1000n });
+        } else spans = await traceById(id);
         if (!spans.length) throw new HttpError(404, 'trace not found');
         return ok([toTrace(spans, p)]);
       },
@@ -171,7 +192,22 @@ export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMes
       },
     ],
   ];
-  const routes: RouteDef[] = [...jaegerRoutes.map(([re, run]) => ({ re, run })), ...analyticsRoutes(ctx), ...metricsRoutes(ctx), ...v3Routes(ctx), ...zipkinRoutes(ctx, opts.zipkin)];
+  // Jaeger's "Archive Trace": copy the trace (as stored, unadjusted) into the archive store
+  const archiveRoute: RouteDef = {
+    re: /^\/api\/archive\/([^/]+)$/,
+    methods: ['POST'],
+    run: async (_p, [rawId], req) => {
+      if (req.method !== 'POST') throw new HttpError(405, `method ${req.method} not allowed on /api/archive/{traceID}; use POST`);
+      const id = parseTraceIdParam(rawId);
+      if (!archive) throw new HttpError(501, 'archive span storage was not configured');
+      const spans = await traceById(id);
+      if (!spans.length) throw new HttpError(404, 'trace not found');
+      await (await archive.writer()).writeSpans(spans);
+      // as Jaeger: empty data and errors
+      return ok([], 0, []);
+    },
+  };
+  const routes: RouteDef[] = [...jaegerRoutes.map(([re, run]) => ({ re, run })), archiveRoute, ...analyticsRoutes(ctx), ...metricsRoutes(ctx), ...v3Routes(ctx), ...zipkinRoutes(ctx, opts.zipkin)];
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string, query: string): Promise<void> {
     const apiPath = path.length > 5 && path.endsWith('/') ? path.slice(0, -1) : path;

@@ -133,8 +133,7 @@ export function v3Routes(ctx: ApiContext): RouteDef[] {
         const id = parseTraceIdParam(rawId, 'trace_id');
         const min = timeParam(p, 'start_time');
         const max = timeParam(p, 'end_time');
-        let spans = min !== undefined && max !== undefined ? await store.getTrace(id, { startTimeMin: min, startTimeMax: max }) : [];
-        if (!spans.length) spans = await store.getTrace(id);
+        const spans = await ctx.traceById(id, min !== undefined && max !== undefined ? { startTimeMin: min, startTimeMax: max } : undefined);
         if (!spans.length) throw new HttpError(404, 'trace not found');
         return new Raw({ result: encodeOtlpJson(adjustedV3(spans, p)) });
       },
