@@ -6,8 +6,8 @@ import {
   createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver, SamplingStrategies,
   type GrpcListener, type UdpListener,
 } from '@ariadne/collector';
-import { createQueryHandler } from '@ariadne/query';
-import { openStore, type SpanStore } from '@ariadne/storage';
+import { createQueryHandler, lazyArchive, type TraceArchive } from '@ariadne/query';
+import { DUCKDB_FILE_NAME, openStore, type SpanStore } from '@ariadne/storage';
 import type { Command, Options } from './flags.js';
 import type { Logger } from './log.js';
 import { startDemoTraffic } from './demo-traffic.js';
@@ -26,6 +26,21 @@ function defaultUiDir(): string | undefined {
     if (existsSync(join(candidate, 'index.html'))) return resolve(candidate);
   }
   return undefined;
+}
+
+/**
+ * Jaeger's trace archive (`POST /api/archive/{id}`), which retention never purges: a second store
+ * of the same backend, `<data-dir>/archive/` for DuckDB or a second memory store, opened on first
+ * use (reads open it only when it exists on disk). Other backends: none yet (501).
+ */
+function traceArchive(opts: Options): TraceArchive | undefined {
+  const backend = opts.storage;
+  if (backend !== 'duckdb' && backend !== 'memory') return undefined;
+  const dir = join(resolve(opts['data-dir'] as string), 'archive');
+  return lazyArchive(async (create) => {
+    if (!create && (backend !== 'duckdb' || !existsSync(join(dir, DUCKDB_FILE_NAME)))) return undefined;
+    return openStore({ backend, dataDir: dir });
+  });
 }
 
 /**
@@ -53,6 +68,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
   const stoppers: Array<() => Promise<void>> = [];
   let pipeline: SpanPipeline | undefined;
   let sampling: SamplingStrategies | undefined;
+  let archive: TraceArchive | undefined;
   try {
     const announce = (name: string, l: Listener) => {
       listeners.push(l);
@@ -89,7 +105,10 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     if (command === 'all-in-one' || command === 'query') {
       const uiDir = (opts['ui-dir'] as string | undefined) ?? defaultUiDir();
       if (!uiDir) log.warn('web UI build not found: serving the API only (run "npm run build")');
-      await listen('query', opts['query-port'] as number, sec.queryHttp((s) => createQueryHandler({ store: s, uiDir }), store));
+      // the archive belongs to the base store only: tenants' handlers get none (archiving answers 501)
+      archive = traceArchive(opts);
+      const arch = archive;
+      await listen('query', opts['query-port'] as number, sec.queryHttp((s) => createQueryHandler({ store: s, uiDir, archive: s === store ? arch : undefined }), store));
     }
     const p = pipeline;
     const samplingHandler = sampling?.handler();
@@ -121,6 +140,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     await sec.closePipelines();
     sampling?.close();
     await sec.close();
+    await archive?.close().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }
@@ -133,6 +153,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       await sec.closePipelines();
       sampling?.close();
       await sec.close();
+      await archive?.close().catch(() => {});
       await store.close();
     },
   };
