@@ -5,6 +5,8 @@ export * from './open.js';
 export * from './serialize.js';
 export { DuckDBStore, DUCKDB_FILE_NAME, DUCKDB_FORMAT_VERSION } from './duckdb.js';
 export type { DuckDBStoreOptions } from './duckdb.js';
+export { ClickHouseStore, CLICKHOUSE_SCHEMA_VERSION, chString } from './clickhouse.js';
+export type { ClickHouseStoreOptions } from './clickhouse.js';
 export * from './sampling.js';
 export { DuckDBSamplingStore, DUCKDB_SAMPLING_FILE_NAME } from './sampling-duckdb.js';
 export type { ClickHouseSamplingStoreOptions } from './sampling-clickhouse.js';
