@@ -1,5 +1,7 @@
 export { createQueryHandler, errorBody, HttpError, v3ErrorBody } from './handler.js';
 export type { QueryHandlerOptions, StructuredError, StructuredResponse } from './handler.js';
+export { lazyArchive, storeArchive } from './archive.js';
+export type { TraceArchive } from './archive.js';
 export {
   DEFAULT_SEARCH,
   ParamError,
