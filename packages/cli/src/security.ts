@@ -4,7 +4,7 @@ import {
   type OtlpGrpcOptions, type RequestGate, type RequestHandler, type TlsMaterial,
 } from '@ariadne/collector';
 import { denyQueryRequest, isOpenQueryPath } from '@ariadne/query';
-import { lazyTenantStore, MemoryStore, openStore, TenantStores, TooManyTenantsError, type SpanStore } from '@ariadne/storage';
+import { lazyTenantStore, MemoryStore, openStore, tenantDatabaseName, TenantStores, TooManyTenantsError, type SpanStore } from '@ariadne/storage';
 import type { Command, Options } from './flags.js';
 import type { Logger } from './log.js';
 
@@ -152,6 +152,15 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
 }
 
 /** Backends other than memory and DuckDB: one database (or equivalent) per tenant. */
-async function openTenantStore(backend: string, _opts: Options, tenant: string): Promise<SpanStore> {
+async function openTenantStore(backend: string, opts: Options, tenant: string): Promise<SpanStore> {
+  if (backend === 'clickhouse') {
+    const url = (opts['clickhouse-url'] as string | undefined) ?? '';
+    return openStore({
+      backend: 'clickhouse',
+      clickhouseUrl: url.split(',').map((u) => u.trim()).filter(Boolean),
+      clickhouseDatabase: tenantDatabaseName((opts['clickhouse-database'] as string | undefined) || 'ariadne', tenant),
+      clickhouseCluster: (opts['clickhouse-cluster'] as string | undefined) || undefined,
+    });
+  }
   throw new Error(`multi-tenancy is not supported with --storage ${backend} (tenant ${tenant})`);
 }

@@ -57,7 +57,7 @@ export class TenantStores {
 
   /** The store of `tenant`, opened on first use (concurrent callers share the one open). */
   get(tenant: string): Promise<SpanStore> {
-    assertValidTenant(tenant);
+    if (!isValidTenant(tenant)) return Promise.reject(new StoreArgumentError(`invalid tenant ${JSON.stringify(String(tenant).slice(0, 80))}: ${TENANT_NAME_RULE}`));
     if (this.closed) return Promise.reject(new Error('tenant stores are closed'));
     let p = this.stores.get(tenant);
     if (!p) {
@@ -116,4 +116,14 @@ export function lazyTenantStore(stores: TenantStores, tenant: string, capabiliti
     purgeBefore: async (cutoff) => (await s()).purgeBefore(cutoff),
     close: async () => {},
   };
+}
+
+/**
+ * The ClickHouse database of a tenant: `<base>_t_<tenant>` with `_` written `__` and `-` written
+ * `_h`, so that distinct tenants always get distinct plain identifiers (`a-b` → `…_t_a_hb`,
+ * `a_hb` → `…_t_a__hb`).
+ */
+export function tenantDatabaseName(base: string, tenant: string): string {
+  assertValidTenant(tenant);
+  return `${base}_t_${tenant.replace(/_/g, '__').replace(/-/g, '_h')}`;
 }
