@@ -10,7 +10,7 @@ import { createQueryHandler, lazyArchive, type TraceArchive } from '@ariadne/que
 import { DUCKDB_FILE_NAME, openStore, type SpanStore } from '@ariadne/storage';
 import type { Command, Options } from './flags.js';
 import type { Logger } from './log.js';
-import { startDemoTraffic } from './demo-traffic.js';
+import { reachableHost, startDemoTraffic } from './demo-traffic.js';
 import { setupSecurity } from './security.js';
 
 export interface Services {
@@ -129,10 +129,11 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     });
 
     if (opts.demo && command === 'all-in-one') {
-      const otlp = byName.get('otlp-http')!;
-      stoppers.push(startDemoTraffic(`http://${otlp.address.host}:${otlp.address.port}/v1/traces`, log));
-      const q = byName.get('query')!;
-      log.info('demo traffic started: open the UI', { url: `http://${q.address.host === '0.0.0.0' ? '127.0.0.1' : q.address.host}:${q.address.port}/` });
+      const demo = await startDemoTraffic(byName.get('otlp-http')!.address, byName.get('sampling')?.address, log);
+      stoppers.push(demo.stop);
+      const q = byName.get('query')!.address;
+      const h = reachableHost(q.host);
+      log.info('demo running: open the UI', { url: `http://${h.includes(':') ? `[${h}]` : h}:${q.port}/`, gallery: demo.galleryUrl, faults: `curl -X POST ${demo.galleryUrl}/faults -d '{"slowQueryMs":3000,"cpuMs":200,"storeErrorRate":0.2}'` });
     }
   } catch (err) {
     await Promise.allSettled(listeners.map((l) => l.close()));
