@@ -26,6 +26,67 @@ export function parseJson(text: string): unknown {
   return JSON.parse(text, reviver as (this: unknown, key: string, value: unknown) => unknown);
 }
 
+// Query auth and multi-tenancy: the bearer token and the tenant are asked for once (when the API
+// answers 401/403) and kept in localStorage; every API request then carries them as headers.
+const TOKEN_KEY = 'ariadne.token';
+const TENANT_KEY = 'ariadne.tenant';
+const TENANT_HEADER_KEY = 'ariadne.tenantHeader';
+
+function stored(key: string): string {
+  try {
+    return localStorage.getItem(key) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Headers carrying the stored token and tenant. */
+export function authHeaders(): Record<string, string> {
+  const h: Record<string, string> = {};
+  const token = stored(TOKEN_KEY);
+  if (token) h.authorization = `Bearer ${token}`;
+  const tenant = stored(TENANT_KEY);
+  if (tenant) h[stored(TENANT_HEADER_KEY) || 'x-tenant'] = tenant;
+  return h;
+}
+
+let asking: Promise<boolean> | undefined;
+
+/** After a 401/403: ask for the token or tenant the message names (one prompt for concurrent requests). */
+function askCredentials(status: number, message: string): Promise<boolean> {
+  asking ??= Promise.resolve().then(() => {
+    const tenant = /tenant/i.test(message);
+    if (!tenant && status !== 401) return false;
+    const answer = window.prompt(`${message}\n\n${tenant ? 'Tenant' : 'Access token'}:`, stored(tenant ? TENANT_KEY : TOKEN_KEY));
+    if (answer === null || answer.trim() === '') return false;
+    try {
+      localStorage.setItem(tenant ? TENANT_KEY : TOKEN_KEY, answer.trim());
+    } catch {
+      return false;
+    }
+    return true;
+  }).finally(() => setTimeout(() => (asking = undefined), 0));
+  return asking;
+}
+
+/** fetch with the stored credentials; on 401/403 asks for them (at most twice: token, then tenant) and retries. */
+async function apiFetch(path: string, init: RequestInit): Promise<Response> {
+  let res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
+  for (let i = 0; i < 2 && (res.status === 401 || res.status === 403) && typeof window !== 'undefined' && typeof window.prompt === 'function'; i++) {
+    const text = await res.clone().text();
+    let message = text.slice(0, 300);
+    try {
+      const b = JSON.parse(text) as { errors?: JaegerError[] };
+      message = b.errors?.find((e) => e?.msg)?.msg ?? message;
+    } catch {
+      /* not JSON */
+    }
+    if (!(await askCredentials(res.status, message))) break;
+    res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
+  }
+  return res;
+}
+
 async function getData<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await getEnvelope<T>(path, signal, false)).data;
 }
@@ -37,7 +98,7 @@ async function getData<T>(path: string, signal?: AbortSignal): Promise<T> {
 async function getEnvelope<T>(path: string, signal: AbortSignal | undefined, allowPartial: boolean): Promise<{ data: T; errors: JaegerError[] }> {
   let res: Response;
   try {
-    res = await fetch(path, { signal, headers: { accept: 'application/json' } });
+    res = await apiFetch(path, { signal, headers: { accept: 'application/json' } });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError(`cannot reach the query service: ${(e as Error).message}`, 0);
@@ -165,7 +226,7 @@ export interface MetricFamily {
 async function getRaw<T>(path: string, signal?: AbortSignal, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, { signal, ...init, headers: { accept: 'application/json', ...(init?.headers ?? {}) } });
+    res = await apiFetch(path, { signal, ...init, headers: { accept: 'application/json', ...((init?.headers as Record<string, string>) ?? {}) } });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError(`cannot reach the query service: ${(e as Error).message}`, 0);
