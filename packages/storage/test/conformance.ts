@@ -4,6 +4,9 @@
  *   runConformance('memory', async () => new MemoryStore());
  *
  * `makeStore` must return a fresh, empty store each time; the suite closes it after each test.
+ * A backend that can make a write fail inside itself (after validation: a failed commit, an
+ * insert the server rejects part-way) passes `makeFaultyStore` too, and the suite checks that a
+ * failed write leaves nothing of itself stored.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -156,7 +159,12 @@ async function rejectsWith(p: Promise<unknown>, cls: new (...a: never[]) => Erro
   });
 }
 
-export function runConformance(name: string, makeStore: () => Promise<SpanStore>): void {
+export interface ConformanceOptions {
+  /** A fresh, empty store and a switch that makes its writes fail inside the backend while on. */
+  makeFaultyStore?: () => Promise<{ store: SpanStore; setFailing(on: boolean): void }>;
+}
+
+export function runConformance(name: string, makeStore: () => Promise<SpanStore>, options: ConformanceOptions = {}): void {
   describe(`SpanStore conformance: ${name}`, () => {
     let store: SpanStore;
     beforeEach(async () => {
@@ -683,7 +691,67 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
       });
     });
 
+    // Registered only for backends that can inject a failure (the memory store cannot fail a write).
+    if (options.makeFaultyStore) describe('failed writes', () => {
+      it('a write that fails leaves nothing of itself stored, and the store keeps working', async () => {
+        const { store: s, setFailing } = await options.makeFaultyStore!();
+        try {
+          const ok = tid();
+          await s.writeSpans([span({ trace: ok, service: 'good', name: 'good-op' })]);
+          setFailing(true);
+          const bad = Array.from({ length: 5 }, () => tid());
+          const batch = bad.flatMap((t, i) => {
+            const root = span({ trace: t, service: 'bad-svc', name: 'bad-op', start: T0 + BigInt(i) * MS, attrs: { bad: 'yes' } });
+            return [root, span({ trace: t, service: 'bad-child', parent: root.spanId, start: T0 + BigInt(i) * MS + 1n })];
+          });
+          // part of the failed write continues a stored trace
+          batch.push(span({ trace: ok, service: 'good', name: 'good-op', start: T0 + SEC }));
+          const results = await Promise.allSettled([s.writeSpans(batch.slice(0, 4)), s.writeSpans(batch.slice(4))]);
+          for (const r of results) assert.equal(r.status, 'rejected', 'a failed write must reject');
+          setFailing(false);
+          assert.deepEqual((await s.getTraces(bad)).size, 0);
+          assert.equal((await s.getTrace(ok)).length, 1);
+          assert.deepEqual(await s.getServices(), ['good']);
+          assert.deepEqual(await s.getOperations({ service: 'bad-svc' }), []);
+          assert.deepEqual(await s.findTraceIds(q({ tags: [{ key: 'bad', op: '=', value: 'yes' }] })), []);
+          assert.deepEqual(await s.findTraceIds(q()), [ok]);
+          assert.deepEqual(await s.getDependencies({ endTime: T0 + 2n * SEC, lookback: 4n * SEC }), []);
+          // the same spans can be written for real afterwards
+          await s.writeSpans(batch);
+          assert.equal((await s.getTraces(bad)).size, bad.length);
+          assert.equal((await s.getTrace(ok)).length, 2);
+          assert.deepEqual(await s.getDependencies({ endTime: T0 + 2n * SEC, lookback: 4n * SEC }), [
+            { parent: 'bad-svc', child: 'bad-child', callCount: 5, errorCount: 0 },
+          ]);
+        } finally {
+          await s.close();
+        }
+      });
+    });
+
     describe('concurrency', () => {
+      it('concurrent writers of one trace and readers meanwhile: the trace reads back whole', async () => {
+        const t = tid();
+        const root = span({ trace: t, service: 'root', start: T0 });
+        const writers = 12;
+        const children = Array.from({ length: writers }, (_, i) => span({ trace: t, service: `child-${i % 3}`, parent: root.spanId, start: T0 + BigInt(i + 1) * MS }));
+        const seen: number[] = [];
+        await Promise.all([
+          store.writeSpans([root]),
+          ...children.map((c) => store.writeSpans([c])),
+          ...Array.from({ length: 6 }, () => store.getTrace(t).then((got) => seen.push(got.length))),
+        ]);
+        for (const n of seen) assert.ok(n >= 0 && n <= writers + 1);
+        const got = await store.getTrace(t);
+        assert.equal(got.length, writers + 1);
+        assert.equal(got[0].spanId, root.spanId);
+        assert.deepEqual(await store.getDependencies({ endTime: T0 + SEC, lookback: 2n * SEC }), [
+          { parent: 'root', child: 'child-0', callCount: 4, errorCount: 0 },
+          { parent: 'root', child: 'child-1', callCount: 4, errorCount: 0 },
+          { parent: 'root', child: 'child-2', callCount: 4, errorCount: 0 },
+        ]);
+      });
+
       it('serves concurrent writers and readers; every acknowledged write is readable', async () => {
         const writers = 20;
         const perWriter = 25;
