@@ -88,21 +88,22 @@ interface Series {
   spans: Span[];
 }
 
-async function collect(ctx: ApiContext, q: MetricsQuery): Promise<Series[]> {
+/** Spans of the series that started in (first point − ratePer, `until`]. */
+async function collect(ctx: ApiContext, q: MetricsQuery, until: bigint): Promise<Series[]> {
   const from = q.endTime - q.lookback - q.ratePer;
   const kinds = new Set<number>(q.spanKinds);
   const series = new Map<string, Series>();
   for (const service of q.services) {
-    const ids = await ctx.store.findTraceIds({ service, startTimeMin: from < 0n ? 0n : from, startTimeMax: q.endTime, limit: MAX_TRACES });
+    const ids = await ctx.store.findTraceIds({ service, startTimeMin: from < 0n ? 0n : from, startTimeMax: until, limit: MAX_TRACES });
     const traces = ids.length ? await ctx.store.getTraces(ids) : new Map<string, Span[]>();
     for (const spans of traces.values()) {
       for (const s of spans) {
         if (s.resource.serviceName !== service || !kinds.has(s.kind)) continue;
-        if (s.startTimeUnixNano <= from || s.startTimeUnixNano > q.endTime) continue;
+        if (s.startTimeUnixNano <= from || s.startTimeUnixNano > until) continue;
         const key = q.groupByOperation ? `${service}\u0000${s.name}` : service;
         let se = series.get(key);
         if (!se) {
-          const labels = q.groupByOperation ? [{ name: 'operation', value: s.name }, { name: 'service_name', value: service }] : [{ name: 'service_name', value: service }];
+          const labels = seriesLabels(q, service, s.name);
           series.set(key, (se = { labels, spans: [] }));
         }
         se.spans.push(s);
@@ -114,36 +115,97 @@ async function collect(ctx: ApiContext, q: MetricsQuery): Promise<Series[]> {
   return out;
 }
 
+/** Per point of a series: calls, errors and the wanted quantile (ms), or undefined without calls. */
+interface SeriesPoints {
+  labels: { name: string; value: string }[];
+  at: (k: number) => { calls: number; errors: number; quantileMs?: number } | undefined;
+}
+
+const seriesLabels = (q: MetricsQuery, service: string, operation: string) =>
+  q.groupByOperation ? [{ name: 'operation', value: operation }, { name: 'service_name', value: service }] : [{ name: 'service_name', value: service }];
+const byKey = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+const roundMs = (ms: number) => Math.round(ms * 1e9) / 1e9;
+
+/** From the store's own aggregation (SQL), when it declares `spanMetrics`. */
+async function fromStore(ctx: ApiContext, kind: Kind, q: MetricsQuery, quant: number, points: number): Promise<SeriesPoints[]> {
+  const from = q.endTime - q.lookback;
+  const series = await ctx.store.getSpanMetrics!({
+    services: q.services,
+    spanKinds: q.spanKinds,
+    groupByOperation: q.groupByOperation,
+    firstPoint: from,
+    step: q.step,
+    points,
+    ratePer: q.ratePer,
+    quantiles: kind === 'latencies' ? [quant] : [],
+  });
+  const keyed = series.map((s): [string, SeriesPoints] => {
+    const byIndex = new Map(s.points.map((p) => [p.index, p]));
+    return [
+      q.groupByOperation ? `${s.service}\u0000${s.operation ?? ''}` : s.service,
+      {
+        labels: seriesLabels(q, s.service, s.operation ?? ''),
+        at: (k) => {
+          const p = byIndex.get(k);
+          return p && { calls: p.calls, errors: p.errors, quantileMs: p.quantilesNano.length ? roundMs(p.quantilesNano[0] / 1e6) : undefined };
+        },
+      },
+    ];
+  });
+  return keyed.sort(byKey).map(([, s]) => s);
+}
+
+/** From whole traces read through findTraceIds/getTraces (stores without `spanMetrics`; at most MAX_TRACES per service). */
+async function fromTraces(ctx: ApiContext, kind: Kind, q: MetricsQuery, quant: number, pointTimes: bigint[]): Promise<SeriesPoints[]> {
+  const series = await collect(ctx, q, pointTimes[pointTimes.length - 1]);
+  return series.map((se) => {
+    // errors before index i, for O(1) error counts per window
+    const errBefore = [0];
+    for (const s of se.spans) errBefore.push(errBefore[errBefore.length - 1] + (s.status.code === StatusCode.ERROR ? 1 : 0));
+    const durMs = se.spans.map((s) => Number(s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n) / 1e6);
+    const at: ({ calls: number; errors: number; quantileMs?: number } | undefined)[] = [];
+    let lo = 0;
+    let hi = 0;
+    for (const t of pointTimes) {
+      while (hi < se.spans.length && se.spans[hi].startTimeUnixNano <= t) hi++;
+      while (lo < hi && se.spans[lo].startTimeUnixNano <= t - q.ratePer) lo++;
+      const calls = hi - lo;
+      at.push(
+        calls === 0
+          ? undefined
+          : { calls, errors: errBefore[hi] - errBefore[lo], quantileMs: kind === 'latencies' ? quantile(durMs.slice(lo, hi).sort((a, b) => a - b), quant) : undefined },
+      );
+    }
+    return { labels: se.labels, at: (k: number) => at[k] };
+  });
+}
+
 /**
  * RED metrics from stored spans, in Jaeger's SPM `MetricFamily` JSON: one series per service (or
  * service + operation), one point per `step` from `endTs − lookback` to `endTs`, each over the
  * spans that started in `(t − ratePer, t]`: calls/s, the fraction with status ERROR, or the
  * `quantile` of durations in milliseconds. Points without calls are left out of latencies and errors.
+ * Computed by the store when it can (`capabilities.spanMetrics`, e.g. DuckDB's SQL), else here.
  */
 export async function computeMetrics(ctx: ApiContext, kind: Kind, q: MetricsQuery, quant = 0.95): Promise<object> {
-  const series = await collect(ctx, q);
-  const points: bigint[] = [];
-  for (let t = q.endTime - q.lookback; t <= q.endTime; t += q.step) points.push(t);
+  const pointTimes: bigint[] = [];
+  for (let t = q.endTime - q.lookback; t <= q.endTime; t += q.step) pointTimes.push(t);
+  const series =
+    ctx.store.capabilities.spanMetrics && ctx.store.getSpanMetrics
+      ? await fromStore(ctx, kind, q, quant, pointTimes.length)
+      : await fromTraces(ctx, kind, q, quant, pointTimes);
   const rateSeconds = Number(q.ratePer) / 1e9;
   const metrics = series.map((se) => {
     const metricPoints: object[] = [];
-    // errors before index i, for O(1) error counts per window
-    const errBefore = [0];
-    for (const s of se.spans) errBefore.push(errBefore[errBefore.length - 1] + (s.status.code === StatusCode.ERROR ? 1 : 0));
-    const durMs = se.spans.map((s) => Number(s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n) / 1e6);
-    let lo = 0;
-    let hi = 0;
-    for (const t of points) {
-      while (hi < se.spans.length && se.spans[hi].startTimeUnixNano <= t) hi++;
-      while (lo < hi && se.spans[lo].startTimeUnixNano <= t - q.ratePer) lo++;
-      const calls = hi - lo;
+    pointTimes.forEach((t, k) => {
+      const p = se.at(k);
       let value: number;
-      if (kind === 'calls') value = calls / rateSeconds;
-      else if (!calls) continue;
-      else if (kind === 'errors') value = (errBefore[hi] - errBefore[lo]) / calls;
-      else value = quantile(durMs.slice(lo, hi).sort((a, b) => a - b), quant);
+      if (kind === 'calls') value = (p?.calls ?? 0) / rateSeconds;
+      else if (!p) return;
+      else if (kind === 'errors') value = p.errors / p.calls;
+      else value = p.quantileMs ?? NaN;
       metricPoints.push({ gaugeValue: { doubleValue: value }, timestamp: protoTimestamp(t) });
-    }
+    });
     return { labels: se.labels, metricPoints };
   });
   const by = q.groupByOperation ? 'service & operation' : 'service';

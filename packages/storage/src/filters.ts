@@ -1,7 +1,7 @@
 import { attributeValueToString, durationNano, SpanKind } from '@ariadne/model';
 import type { Attribute, Span } from '@ariadne/model';
 import { StoreArgumentError } from './types.js';
-import type { DependencyQuery, OperationQuery, TagFilter, TagOperator, TraceQuery } from './types.js';
+import type { DependencyQuery, OperationQuery, SpanMetricsQuery, TagFilter, TagOperator, TraceQuery } from './types.js';
 
 /**
  * Tag filter semantics shared by every backend (the memory store is the reference).
@@ -255,6 +255,21 @@ export function checkDependencyQuery(query: DependencyQuery): void {
   checkBigint(query.endTime, 'endTime', false);
   checkBigint(query.lookback, 'lookback', false);
   if (query.lookback < 0n) throw new StoreArgumentError('lookback must not be negative');
+}
+
+export function checkSpanMetricsQuery(query: SpanMetricsQuery): void {
+  if (!query || typeof query !== 'object') throw new StoreArgumentError('span metrics query must be an object');
+  if (!Array.isArray(query.services) || query.services.some((s) => typeof s !== 'string')) throw new StoreArgumentError('services must be an array of strings');
+  if (!Array.isArray(query.spanKinds)) throw new StoreArgumentError('spanKinds must be an array');
+  query.spanKinds.forEach((k) => checkSpanKind(k));
+  checkBigint(query.firstPoint, 'firstPoint', false);
+  checkBigint(query.step, 'step', false);
+  checkBigint(query.ratePer, 'ratePer', false);
+  if (query.step <= 0n || query.ratePer <= 0n) throw new StoreArgumentError('step and ratePer must be positive');
+  if (!Number.isSafeInteger(query.points) || query.points < 0 || query.points > 1_000_000) throw new StoreArgumentError('points must be an integer 0…1000000');
+  if (!Array.isArray(query.quantiles) || query.quantiles.some((q) => typeof q !== 'number' || !(q >= 0 && q <= 1))) {
+    throw new StoreArgumentError('quantiles must be numbers between 0 and 1');
+  }
 }
 
 export function checkTraceId(traceId: unknown): asserts traceId is string {

@@ -51,6 +51,13 @@ export interface SpanStore {
    */
   getDependencies(query: DependencyQuery): Promise<DependencyLink[]>;
 
+  /**
+   * Optional, declared by `capabilities.spanMetrics`: RED aggregates (calls, errors, duration
+   * quantiles) computed inside the store, for the query service's `/api/metrics/*`. Without it the
+   * query service reads traces and aggregates them itself. See SpanMetricsQuery.
+   */
+  getSpanMetrics?(query: SpanMetricsQuery): Promise<SpanMetricsSeries[]>;
+
   /** Delete every span that started before `cutoff`, freeing disk where the backend can. Returns spans deleted when known. */
   purgeBefore(cutoff: bigint): Promise<number | undefined>;
 
@@ -65,6 +72,46 @@ export interface StoreCapabilities {
   durable: boolean;
   /** Tag filter operators beyond '=' that findTraceIds supports. */
   tagOperators: readonly TagOperator[];
+  /** The store implements `getSpanMetrics`. */
+  spanMetrics?: boolean;
+}
+
+/**
+ * RED metrics over points `t_k = firstPoint + k·step` (k = 0 … points−1): the window of point k
+ * holds the spans of `services` with one of `spanKinds` that started in `(t_k − ratePer, t_k]`.
+ * Each span counts once (a span written twice, once).
+ */
+export interface SpanMetricsQuery {
+  services: string[];
+  spanKinds: SpanKind[];
+  /** One series per service and operation, else one per service. */
+  groupByOperation: boolean;
+  firstPoint: bigint;
+  step: bigint;
+  points: number;
+  ratePer: bigint;
+  /** Duration quantiles wanted per point (each 0…1; linear interpolation between closest ranks); [] for none. */
+  quantiles: number[];
+}
+
+export interface SpanMetricsSeries {
+  service: string;
+  /** Set when grouped by operation. */
+  operation?: string;
+  /**
+   * Points whose window holds at least one span, by increasing index. A series exists when some
+   * span started in `(firstPoint − ratePer, last point]`, even if no point's window holds it.
+   */
+  points: SpanMetricsPoint[];
+}
+
+export interface SpanMetricsPoint {
+  index: number;
+  calls: number;
+  /** Spans with status ERROR. */
+  errors: number;
+  /** Duration quantiles in ns, in the order of `SpanMetricsQuery.quantiles`. */
+  quantilesNano: number[];
 }
 
 export interface TimeRange {
