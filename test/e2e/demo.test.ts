@@ -248,3 +248,26 @@ describe('image-gallery demo on all-in-one', { timeout: 240_000 }, () => {
     assert.deepEqual(tree.filter(alive), [], 'processes left behind');
   });
 });
+
+describe('demo services when all-in-one dies without stopping them', { timeout: 120_000 }, () => {
+  let r: Running | undefined;
+  after(async () => {
+    await r?.stop('SIGKILL').catch(() => {});
+  });
+
+  test('kill -9 of all-in-one: the demo services notice and exit', async () => {
+    r = await startAriadne({ args: ['--storage', 'memory', '--demo'], env: { DEMO_RATE: '1' }, timeoutMs: 60_000 });
+    const deadline = Date.now() + 90_000;
+    while (r.logs.filter((l) => l.msg === 'demo service started').length < 4) {
+      if (Date.now() > deadline || r.proc.exitCode !== null) throw new Error(`demo did not start: ${JSON.stringify(r.logs.slice(-10))}`);
+      await sleep(200);
+    }
+    const demoPids = r.logs.filter((l) => l.msg === 'demo service started').map((l) => l.pid as number);
+    const trees = demoPids.flatMap(processTree);
+    assert.ok(trees.every(alive));
+    await r.stop('SIGKILL');
+    const until = Date.now() + 10_000;
+    while (trees.some(alive) && Date.now() < until) await sleep(100);
+    assert.deepEqual(trees.filter(alive), [], 'demo processes outlived their parent');
+  });
+});
