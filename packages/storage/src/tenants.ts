@@ -1,5 +1,5 @@
 import { StoreArgumentError } from './types.js';
-import type { SpanStore } from './types.js';
+import type { SpanMetricsQuery, SpanStore } from './types.js';
 
 /**
  * Multi-tenancy without a schema change: one `SpanStore` per tenant, opened lazily on first use.
@@ -113,6 +113,15 @@ export function lazyTenantStore(stores: TenantStores, tenant: string, capabiliti
     getServices: async () => (await s()).getServices(),
     getOperations: async (q) => (await s()).getOperations(q),
     getDependencies: async (q) => (await s()).getDependencies(q),
+    ...(capabilities.spanMetrics
+      ? {
+          getSpanMetrics: async (q: SpanMetricsQuery) => {
+            const store = await s();
+            if (!store.getSpanMetrics) throw new Error(`the ${store.capabilities.name} store of tenant ${tenant} cannot compute span metrics`);
+            return store.getSpanMetrics(q);
+          },
+        }
+      : {}),
     purgeBefore: async (cutoff) => (await s()).purgeBefore(cutoff),
     close: async () => {},
   };
