@@ -5,8 +5,8 @@
  * RESOURCE_EXHAUSTED when the server sends a RetryInfo; RetryInfo's delay is honoured.
  */
 import type { Span } from '@ariadne/model';
-import { encodeOtlpProtobuf } from '@ariadne/codec';
-import type { HttpSenderOptions, SendOutcome, Sender } from './senders.js';
+import { OtlpTraceEncoder } from './otlp-encoder.js';
+import type { HttpSenderOptions, SendOutcome, Sender, SpanEncoder } from './senders.js';
 
 type Grpc = typeof import('@grpc/grpc-js');
 type GrpcClient = import('@grpc/grpc-js').Client;
@@ -103,11 +103,24 @@ export class OtlpGrpcSender implements Sender {
     });
     return this.client;
   }
-  async send(spans: Span[]): Promise<SendOutcome> {
+  private readonly encoder = new OtlpTraceEncoder();
+  newEncoder(): SpanEncoder {
+    return new OtlpTraceEncoder();
+  }
+  send(spans: Span[]): Promise<SendOutcome> {
+    let body: Uint8Array;
+    try {
+      body = this.encoder.encode(spans);
+    } catch (e) {
+      this.encoder.reset();
+      return Promise.resolve({ ok: false, retryable: false, message: `encoding failed: ${String(e)}` });
+    }
+    return this.sendEncoded(body);
+  }
+  async sendEncoded(body: Uint8Array): Promise<SendOutcome> {
     const { grpc, client } = await this.connect();
     const md = new grpc.Metadata();
     for (const [k, v] of Object.entries(this.opts.headers ?? {})) md.set(k.toLowerCase(), v);
-    const body = encodeOtlpProtobuf(spans);
     return new Promise<SendOutcome>((resolve) => {
       client.makeUnaryRequest(
         EXPORT_PATH,

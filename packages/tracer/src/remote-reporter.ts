@@ -4,11 +4,17 @@
  * a time, retrying retryable failures with exponential backoff + jitter (honouring Retry-After)
  * for at most `maxRetryTimeMs`. A full queue drops the span and counts it. Nothing here throws
  * into the application. `close()` (and SIGTERM / beforeExit, see `handleProcessExit`) flushes.
+ *
+ * With a sender that can encode ahead (`Sender.newEncoder`, the OTLP protobuf senders), reported
+ * spans are encoded once per event-loop turn (or at once when a batch's worth is waiting) into
+ * the open batch, and the queue holds encoded batches instead of span objects: spans die young
+ * (cheap for the garbage collector even when the collector is slow and the queue is long), a
+ * retry resends the same bytes, and the app's `span.end()` only appends to an array.
  */
 import type { Span } from '@ariadne/model';
 import type { TracerMetrics } from './metrics.js';
 import type { Reporter } from './reporter.js';
-import type { SendOutcome, Sender } from './senders.js';
+import type { SendOutcome, Sender, SpanEncoder } from './senders.js';
 
 export interface RemoteReporterOptions {
   sender: Sender;
@@ -80,6 +86,13 @@ export class RemoteReporter implements Reporter {
   readonly maxBackoffMs: number;
   readonly closeTimeoutMs: number;
   private queue: Span[] = [];
+  /** Encoding mode: reported, not yet encoded spans; the open batch; batches ready to send. */
+  private readonly encoder: SpanEncoder | undefined;
+  private staged: Span[] = [];
+  private stageScheduled = false;
+  private sealed: { body: Uint8Array; count: number }[] = [];
+  /** Spans held (queued, staged, encoded and not yet taken by a send). */
+  private size = 0;
   private metrics: TracerMetrics | undefined;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
@@ -101,6 +114,7 @@ export class RemoteReporter implements Reporter {
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
     this.log = opts.logger;
+    if (this.sender.newEncoder && this.sender.sendEncoded) this.encoder = this.sender.newEncoder();
     if (this.flushIntervalMs > 0) {
       this.timer = setInterval(() => this.kick(), this.flushIntervalMs);
       this.timer.unref();
@@ -112,7 +126,7 @@ export class RemoteReporter implements Reporter {
   }
 
   get queueLength(): number {
-    return this.queue.length;
+    return this.size;
   }
   /** A send loop is running. */
   get busy(): boolean {
@@ -121,21 +135,69 @@ export class RemoteReporter implements Reporter {
 
   setMetrics(metrics: TracerMetrics): void {
     this.metrics = metrics;
-    metrics.queueLengthSource = () => this.queue.length;
+    metrics.queueLengthSource = () => this.size;
   }
 
   report(span: Span): void {
-    if (this.closed || this.queue.length >= this.maxQueueSize) {
+    if (this.closed || this.size >= this.maxQueueSize) {
       this.stats.dropped++;
       if (this.metrics) this.metrics.reporterSpansDropped++;
       return;
     }
-    this.queue.push(span);
-    if (this.queue.length >= this.batchSize && this.draining === undefined) this.kick();
+    this.size++;
+    if (this.encoder !== undefined) {
+      const staged = this.staged;
+      staged.push(span);
+      if (staged.length >= this.batchSize) this.encodeStaged();
+      else if (!this.stageScheduled) {
+        this.stageScheduled = true;
+        setImmediate(this.onStageTimer);
+      }
+    } else this.queue.push(span);
+    if (this.size >= this.batchSize && this.draining === undefined) this.kick();
+  }
+
+  private readonly onStageTimer = (): void => {
+    this.stageScheduled = false;
+    this.encodeStaged();
+  };
+
+  /** Encodes the staged spans into the open batch, sealing it whenever it holds `batchSize`. */
+  private encodeStaged(): void {
+    const enc = this.encoder;
+    const staged = this.staged;
+    if (enc === undefined || staged.length === 0) return;
+    this.staged = [];
+    for (let i = 0; i < staged.length; i++) {
+      try {
+        enc.append(staged[i]);
+      } catch {
+        // a malformed span (never from our own tracer): count it, keep the rest
+        this.size--;
+        this.count('failed', 1);
+        if (this.metrics) this.metrics.internalErrors++;
+        continue;
+      }
+      if (enc.count >= this.batchSize) this.seal();
+    }
+  }
+
+  private seal(): void {
+    const enc = this.encoder!;
+    const count = enc.count;
+    if (count === 0) return;
+    try {
+      this.sealed.push({ body: enc.take(), count });
+    } catch {
+      enc.reset();
+      this.size -= count;
+      this.count('failed', count);
+      if (this.metrics) this.metrics.internalErrors++;
+    }
   }
 
   private kick(): void {
-    if (this.draining === undefined && this.queue.length > 0 && !this.aborted) {
+    if (this.draining === undefined && this.size > 0 && !this.aborted) {
       this.draining = this.drain().finally(() => {
         this.draining = undefined;
       });
@@ -145,10 +207,25 @@ export class RemoteReporter implements Reporter {
   private async drain(): Promise<void> {
     // let the current synchronous burst of reports finish filling the batch
     await new Promise<void>((r) => setImmediate(r));
-    while (this.queue.length > 0 && !this.aborted) {
+    while (this.size > 0 && !this.aborted) {
+      if (this.encoder !== undefined) {
+        this.encodeStaged();
+        if (this.sealed.length === 0) this.seal();
+        const b = this.sealed.shift();
+        if (b === undefined) break;
+        this.size -= b.count;
+        try {
+          await this.sendWithRetry(b.count, () => this.sender.sendEncoded!(b.body, b.count));
+        } catch {
+          this.count('failed', b.count);
+          if (this.metrics) this.metrics.internalErrors++;
+        }
+        continue;
+      }
       const batch = this.queue.splice(0, this.batchSize);
+      this.size -= batch.length;
       try {
-        await this.sendWithRetry(batch);
+        await this.sendWithRetry(batch.length, () => this.sender.send(batch));
       } catch {
         this.count('failed', batch.length);
         if (this.metrics) this.metrics.internalErrors++;
@@ -166,19 +243,19 @@ export class RemoteReporter implements Reporter {
     else m.reporterSpansDropped += n;
   }
 
-  private async sendWithRetry(batch: Span[]): Promise<void> {
+  private async sendWithRetry(n: number, send: () => Promise<SendOutcome>): Promise<void> {
     const deadline = Date.now() + this.maxRetryTimeMs;
     for (let attempt = 0; ; attempt++) {
       let o: SendOutcome;
       try {
-        o = await this.sender.send(batch);
+        o = await send();
       } catch (e) {
         o = { ok: false, retryable: true, message: String(e) };
       }
       this.stats.batches++;
       if (o.ok) {
         this.count('dropped', o.dropped ?? 0);
-        this.count('sent', batch.length - (o.dropped ?? 0));
+        this.count('sent', n - (o.dropped ?? 0));
         return;
       }
       const backoff = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** attempt);
@@ -186,8 +263,8 @@ export class RemoteReporter implements Reporter {
       let delay = backoff / 2 + Math.random() * (backoff / 2);
       if (o.retryAfterMs !== undefined) delay = Math.max(delay, o.retryAfterMs);
       if (!o.retryable || this.aborted || Date.now() + delay > deadline) {
-        this.log?.(`ariadne tracer: ${this.sender.name}: dropping ${batch.length} spans: ${o.message}`);
-        this.count('failed', batch.length);
+        this.log?.(`ariadne tracer: ${this.sender.name}: dropping ${n} spans: ${o.message}`);
+        this.count('failed', n);
         return;
       }
       this.stats.retries++;
@@ -210,7 +287,7 @@ export class RemoteReporter implements Reporter {
   async flush(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
       if (this.draining) await this.draining;
-      else if (this.queue.length > 0 && !this.aborted) this.kick();
+      else if (this.size > 0 && !this.aborted) this.kick();
       else return;
     }
   }
@@ -230,8 +307,12 @@ export class RemoteReporter implements Reporter {
     // whatever is left could not be delivered in time
     this.aborted = true;
     this.wake?.();
-    const left = this.queue.length;
+    const left = this.size;
     this.queue = [];
+    this.staged = [];
+    this.sealed = [];
+    this.encoder?.reset();
+    this.size = 0;
     this.count('failed', left);
     try {
       await this.sender.close();

@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { constants as zlibConstants, gzip as gzipCb } from 'node:zlib';
 import type { Span } from '@ariadne/model';
 import { withoutInstrumentation } from './instrument/suppress.js';
-import { encodeJaegerAgentMessage, encodeJaegerThriftBatch, encodeOtlpJson, encodeOtlpProtobuf, encodeZipkinV2Json } from '@ariadne/codec';
+import { encodeJaegerAgentMessage, encodeJaegerThriftBatch, encodeOtlpJson, encodeZipkinV2Json } from '@ariadne/codec';
+import { OtlpTraceEncoder } from './otlp-encoder.js';
 
 const gzip = promisify(gzipCb);
 
@@ -24,6 +25,25 @@ export interface Sender {
   readonly name: string;
   send(spans: Span[]): Promise<SendOutcome>;
   close(): Promise<void>;
+  /**
+   * Optional, with `sendEncoded`: an encoder that turns spans into wire bytes one at a time, so
+   * the RemoteReporter can encode spans as they are reported and queue bytes instead of objects.
+   */
+  newEncoder?(): SpanEncoder;
+  /** Sends a body made by an encoder from `newEncoder` (`count` spans). */
+  sendEncoded?(body: Uint8Array, count: number): Promise<SendOutcome>;
+}
+
+/** Encodes spans one at a time into an open batch (see `Sender.newEncoder`). */
+export interface SpanEncoder {
+  /** Encodes one span now; throws on a malformed span, keeping nothing of it. */
+  append(span: Span): void;
+  /** Spans in the open batch. */
+  readonly count: number;
+  /** The open batch as one request body (a fresh buffer); starts a new batch. */
+  take(): Uint8Array;
+  /** Drops the open batch. */
+  reset(): void;
 }
 
 /** 429, 502, 503, 504 (OTLP's retryable HTTP codes). */
@@ -125,16 +145,29 @@ export class HttpPoster {
 export class OtlpHttpSender implements Sender {
   readonly name: string;
   private readonly poster: HttpPoster;
+  private readonly encoder = new OtlpTraceEncoder();
+  readonly newEncoder: (() => SpanEncoder) | undefined;
   constructor(
     opts: HttpSenderOptions,
     readonly encoding: 'protobuf' | 'json' = 'protobuf',
   ) {
     this.poster = new HttpPoster(opts);
     this.name = encoding === 'json' ? 'otlp-json' : 'otlp-proto';
+    this.newEncoder = encoding === 'protobuf' ? () => new OtlpTraceEncoder() : undefined;
   }
   send(spans: Span[]): Promise<SendOutcome> {
     if (this.encoding === 'json') return this.poster.post(JSON.stringify(encodeOtlpJson(spans)), 'application/json');
-    return this.poster.post(encodeOtlpProtobuf(spans), 'application/x-protobuf');
+    let body: Uint8Array;
+    try {
+      body = this.encoder.encode(spans);
+    } catch (e) {
+      this.encoder.reset();
+      return Promise.resolve({ ok: false, retryable: false, message: `encoding failed: ${String(e)}` });
+    }
+    return this.poster.post(body, 'application/x-protobuf');
+  }
+  sendEncoded(body: Uint8Array): Promise<SendOutcome> {
+    return this.poster.post(body, 'application/x-protobuf');
   }
   async close(): Promise<void> {
     this.poster.close();
