@@ -5,7 +5,8 @@ import type { RequestHandler } from './http.js';
 /**
  * Sampling strategies served to tracers (Jaeger's remote sampling): from a strategies file in
  * Jaeger's format, reloaded when it changes (the last good file stays in force when a new one is
- * invalid), or a default. Answers `GET /sampling?service=` (the agent's path, port 5778), `GET
+ * invalid), adaptive per-operation probabilities (adaptive.ts) for the services the file does not
+ * name, or a default. Answers `GET /sampling?service=` (the agent's path, port 5778), `GET
  * /api/sampling?service=` (the collector's) and `GET /?service=` (old clients), in the JSON that
  * jaeger-client and our tracer read:
  * `{strategyType: "PROBABILISTIC"|"RATE_LIMITING", probabilisticSampling|rateLimitingSampling,
@@ -115,6 +116,11 @@ export interface SamplingOptions {
   /** How often the file is checked for changes. Default 1000 ms. */
   pollMs?: number;
   onReload?: (ok: boolean, err?: Error) => void;
+  /**
+   * Adaptive per-operation strategies (`AdaptiveSampler`): served to every service the file does
+   * not name in `service_strategies` (a named service keeps the operator's strategy).
+   */
+  adaptive?: { strategyFor(service: string): SamplingStrategyResponse };
 }
 
 /** Jaeger's own default: probabilistic 0.001. */
@@ -164,6 +170,7 @@ export class SamplingStrategies {
   strategyFor(service: string): SamplingStrategyResponse {
     const def = this.current.default_strategy ?? this.fallback;
     const svc = this.current.service_strategies?.find((s) => s.service === service);
+    if (!svc && this.opts.adaptive) return this.opts.adaptive.strategyFor(service);
     return toResponse(svc ?? def, def.operation_strategies);
   }
 

@@ -42,6 +42,8 @@ export interface OperationProbability {
   probability: number;
   /** The estimated incoming rate of new traces (root spans) per second the probability was computed from. */
   rate: number;
+  /** The last bucket (unix ms) the operation had root spans in. */
+  lastSeen?: number;
 }
 
 export interface ProbabilitiesRecord {

@@ -158,7 +158,11 @@ export class RemoteSampler implements Sampler {
         try {
           const key = JSON.stringify(body);
           if (key !== this.lastStrategy) {
-            this.current = samplerFromStrategy(body as SamplingStrategyResponse, this.options.maxOperations);
+            const next = samplerFromStrategy(body as SamplingStrategyResponse, this.options.maxOperations);
+            // Per-operation strategies change every interval under adaptive sampling: update the
+            // operations' samplers in place so their lower-bound rate limiters keep their balance.
+            if (next instanceof PerOperationSampler && this.current instanceof PerOperationSampler) this.current.update(next.strategies);
+            else this.current = next;
             this.lastStrategy = key;
             if (m) m.samplerUpdates++;
           }

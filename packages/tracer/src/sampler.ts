@@ -205,17 +205,31 @@ export class RateLimitingSampler implements Sampler {
  * are sampled (tagged `sampler.type=lowerbound`).
  */
 export class GuaranteedThroughputSampler implements Sampler {
-  readonly probabilistic: ProbabilisticSampler;
+  probabilistic: ProbabilisticSampler;
   private readonly limiter: RateLimiter;
-  private readonly lowerBoundYes: SamplingResult;
+  private lowerBoundYes: SamplingResult;
   constructor(
     samplingRate: number,
-    readonly lowerBound: number,
+    public lowerBound: number,
     now?: () => number,
   ) {
     this.probabilistic = new ProbabilisticSampler(samplingRate);
     this.limiter = new RateLimiter(lowerBound, Math.max(lowerBound, 1), now);
     this.lowerBoundYes = result(SamplingDecision.RECORD_AND_SAMPLED, 'lowerbound', samplingRate);
+  }
+  /**
+   * New rate and lower bound in place: the rate limiter keeps its balance (as jaeger-client does),
+   * so a strategy refresh does not hand every operation a fresh lower-bound credit.
+   */
+  update(samplingRate: number, lowerBound: number): void {
+    if (samplingRate !== this.probabilistic.samplingRate) {
+      this.probabilistic = new ProbabilisticSampler(samplingRate);
+      this.lowerBoundYes = result(SamplingDecision.RECORD_AND_SAMPLED, 'lowerbound', samplingRate);
+    }
+    if (lowerBound !== this.lowerBound) {
+      this.limiter.update(lowerBound, Math.max(lowerBound, 1));
+      this.lowerBound = lowerBound;
+    }
   }
   shouldSample(traceId: string, name: string, parent: SpanContext | undefined, kind: number): SamplingResult {
     const r = this.probabilistic.shouldSample(traceId);
@@ -247,9 +261,9 @@ export interface PerOperationStrategies {
  */
 export class PerOperationSampler implements Sampler {
   private readonly samplers = new Map<string, GuaranteedThroughputSampler>();
-  private readonly defaultSampler: ProbabilisticSampler;
+  private defaultSampler: ProbabilisticSampler;
   constructor(
-    readonly strategies: PerOperationStrategies,
+    public strategies: PerOperationStrategies,
     readonly maxOperations = 2000,
     private readonly now?: () => number,
   ) {
@@ -274,6 +288,22 @@ export class PerOperationSampler implements Sampler {
       this.samplers.set(name, s);
     }
     return s.shouldSample(traceId, name, parent, kind);
+  }
+  /**
+   * Take new strategies in place (what the remote sampler does on every refresh): operations keep
+   * their samplers and rate-limiter balances, listed ones get their new rate, the others the new
+   * default rate; the lower bound changes for all.
+   */
+  update(strategies: PerOperationStrategies): void {
+    this.strategies = strategies;
+    this.defaultSampler = new ProbabilisticSampler(strategies.defaultSamplingProbability);
+    const rates = new Map<string, number>();
+    for (const s of strategies.perOperationStrategies ?? []) rates.set(s.operation, s.probabilisticSampling.samplingRate);
+    for (const [op, s] of this.samplers) s.update(rates.get(op) ?? strategies.defaultSamplingProbability, strategies.defaultLowerBoundTracesPerSecond);
+    for (const [op, rate] of rates) {
+      if (this.samplers.size >= this.maxOperations) break;
+      if (!this.samplers.has(op)) this.samplers.set(op, new GuaranteedThroughputSampler(rate, strategies.defaultLowerBoundTracesPerSecond, this.now));
+    }
   }
   toString(): string {
     return `PerOperationSampler{default=${this.strategies.defaultSamplingProbability},operations=${this.samplers.size}}`;
