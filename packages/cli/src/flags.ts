@@ -8,7 +8,7 @@ export type Command = 'all-in-one' | 'collector' | 'query' | 'agent';
 
 export interface FlagSpec {
   name: string;
-  type: 'string' | 'port' | 'int' | 'bool' | 'enum';
+  type: 'string' | 'port' | 'int' | 'bool' | 'enum' | 'duration';
   default: string | number | boolean | undefined;
   values?: readonly string[];
   help: string;
@@ -36,8 +36,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'collector-url', type: 'string', default: 'http://127.0.0.1:4318/v1/traces', help: 'Agent: the collector\'s OTLP/HTTP traces URL that received spans are forwarded to (gzip protobuf, with retries).', commands: ['agent'] },
   { name: 'collector-sampling-url', type: 'string', default: 'http://127.0.0.1:14269/api/sampling', help: 'Agent: the collector\'s sampling strategies URL that /sampling is proxied to.', commands: ['agent'] },
   { name: 'admin-port', type: 'port', default: 14269, help: 'Admin endpoints: /health and /metrics (Prometheus text).', commands: ALL },
-  { name: 'storage', type: 'enum', values: ['duckdb', 'memory'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir) or memory (lost on exit).', commands: STORED },
+  { name: 'storage', type: 'enum', values: ['duckdb', 'memory', 'clickhouse'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir), memory (lost on exit) or clickhouse (a ClickHouse server or cluster, see --clickhouse-url; several collectors and query processes can share it).', commands: STORED },
   { name: 'data-dir', type: 'string', default: '.ariadne/data', help: 'Directory of the embedded DuckDB store (created if missing).', commands: STORED },
+  { name: 'clickhouse-url', type: 'string', default: 'http://127.0.0.1:8123', help: 'ClickHouse HTTP URL (user and password may be in it). With --clickhouse-cluster: the URL of every node, comma-separated (the schema and purges are applied on each; reads and writes go through the first).', commands: STORED },
+  { name: 'clickhouse-database', type: 'string', default: 'ariadne', help: 'ClickHouse database for Ariadne\'s tables, created with them on start if missing.', commands: STORED },
+  { name: 'clickhouse-cluster', type: 'string', default: undefined, help: 'ClickHouse cluster (a remote_servers name): spans are sharded by trace id over Distributed tables.', commands: STORED },
+  { name: 'retention', type: 'duration', default: 0, help: 'Delete spans older than this (e.g. 7d, 12h, 90m), checked on start and then periodically; 0 keeps them forever. DuckDB frees the disk at once; ClickHouse drops whole day partitions.', commands: INGEST },
   { name: 'max-request-bytes', type: 'int', default: 16 * 1024 * 1024, help: 'Largest accepted ingest request body, after decompression (larger: 413).', commands: INGEST },
   { name: 'ui-dir', type: 'string', default: undefined, help: 'Directory of the built web UI (default: the @ariadne/ui build next to this package).', commands: READ },
   { name: 'demo', type: 'bool', default: false, help: 'Also run the image-gallery demo: four traced Node services as child processes (load generator, gallery API, DuckDB image catalog, image store) exporting to this all-in-one; see packages/demo.', commands: ['all-in-one'] },
@@ -51,6 +55,18 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'multi-tenancy-max-tenants', type: 'int', default: 100, help: 'Most tenant stores open at once when no allowed list is given (more tenants: 403).', commands: STORED },
   { name: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], default: 'info', help: 'Least severe log level written (JSON lines on stdout).', commands: ALL },
 ];
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** Milliseconds of a duration such as `7d`, `12h`, `30m`, `45s`, `500ms`, `1w` (or a bare `0`); undefined if malformed. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  if (!m[2]) return n === 0 ? 0 : undefined;
+  const ms = Math.round(n * DURATION_UNITS[m[2]]);
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
 
 export function envName(flag: string): string {
   return 'ARIADNE_' + flag.toUpperCase().replace(/-/g, '_');
@@ -113,6 +129,11 @@ function convert(spec: FlagSpec, value: string | true, source: string): string |
       const n = Number(value);
       if (!/^\d+$/.test(value) || n <= 0 || !Number.isSafeInteger(n)) throw new UsageError(`${source}: expected a positive integer, got ${JSON.stringify(value)}`);
       return n;
+    }
+    case 'duration': {
+      const ms = parseDuration(value);
+      if (ms === undefined) throw new UsageError(`${source}: expected a duration such as 7d, 12h, 30m or 45s (0 = forever), got ${JSON.stringify(value)}`);
+      return ms;
     }
     case 'enum':
       if (!spec.values!.includes(value)) throw new UsageError(`${source}: expected one of ${spec.values!.join(', ')}, got ${JSON.stringify(value)}`);

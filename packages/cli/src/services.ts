@@ -12,12 +12,18 @@ import type { Command, Options } from './flags.js';
 import type { Logger } from './log.js';
 import { reachableHost, startDemoTraffic } from './demo-traffic.js';
 import { setupSecurity } from './security.js';
+import { startRetention } from './retention.js';
 
 export interface Services {
   close(): Promise<void>;
 }
 
 type Listener = Awaited<ReturnType<typeof startHttpServer>> | UdpListener | GrpcListener;
+
+/** A URL list for logs, passwords replaced by ***. */
+function redactUrl(urls: string): string {
+  return urls.replace(/\/\/([^:/@]+):[^@/]*@/g, '//$1:***@');
+}
 
 /** The web UI build: `--ui-dir`, else `@ariadne/ui`'s dist folder in this checkout/install. */
 function defaultUiDir(): string | undefined {
@@ -51,10 +57,17 @@ function traceArchive(opts: Options): TraceArchive | undefined {
 export async function startServices(command: Exclude<Command, 'agent'>, opts: Options, log: Logger): Promise<Services> {
   const host = opts.host as string;
   const store: SpanStore = await openStore({
-    backend: opts.storage as 'duckdb' | 'memory',
+    backend: opts.storage as 'duckdb' | 'memory' | 'clickhouse',
     dataDir: resolve(opts['data-dir'] as string),
+    clickhouseUrl: opts['clickhouse-url'] as string,
+    clickhouseDatabase: opts['clickhouse-database'] as string,
+    clickhouseCluster: opts['clickhouse-cluster'] as string | undefined,
   });
-  log.info('store opened', { backend: store.capabilities.name, dataDir: opts.storage === 'duckdb' ? resolve(opts['data-dir'] as string) : undefined });
+  log.info('store opened', {
+    backend: store.capabilities.name,
+    dataDir: opts.storage === 'duckdb' ? resolve(opts['data-dir'] as string) : undefined,
+    ...(opts.storage === 'clickhouse' ? { clickhouseUrl: redactUrl(opts['clickhouse-url'] as string), database: opts['clickhouse-database'], cluster: opts['clickhouse-cluster'] } : {}),
+  });
   let sec: ReturnType<typeof setupSecurity>;
   try {
     sec = setupSecurity(command, opts, log);
@@ -128,6 +141,10 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       }
     });
 
+    if ((opts.retention as number | undefined) && (command === 'all-in-one' || command === 'collector')) {
+      stoppers.push(startRetention(() => [store], { retentionMs: opts.retention as number }, log));
+    }
+
     if (opts.demo && command === 'all-in-one') {
       const demo = await startDemoTraffic(byName.get('otlp-http')!.address, byName.get('sampling')?.address, log);
       stoppers.push(demo.stop);
@@ -136,6 +153,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       log.info('demo running: open the UI', { url: `http://${h.includes(':') ? `[${h}]` : h}:${q.port}/`, gallery: demo.galleryUrl, faults: `curl -X POST ${demo.galleryUrl}/faults -d '{"slowQueryMs":3000,"cpuMs":200,"storeErrorRate":0.2}'` });
     }
   } catch (err) {
+    for (const s of stoppers) await s().catch(() => {});
     await Promise.allSettled(listeners.map((l) => l.close()));
     await pipeline?.close().catch(() => {});
     await sec.closePipelines();
