@@ -4,7 +4,7 @@
  * docs/configuration.md lists every flag here). Precedence: flag > environment variable > default.
  */
 
-export type Command = 'all-in-one' | 'collector' | 'query' | 'agent';
+export type Command = 'all-in-one' | 'collector' | 'query' | 'agent' | 'ingester';
 
 export interface FlagSpec {
   name: string;
@@ -15,8 +15,11 @@ export interface FlagSpec {
   commands: readonly Command[];
 }
 
-const ALL: Command[] = ['all-in-one', 'collector', 'query', 'agent'];
+const ALL: Command[] = ['all-in-one', 'collector', 'query', 'agent', 'ingester'];
 const STORED: Command[] = ['all-in-one', 'collector', 'query'];
+/** The storage backend flags: also the ingester's. */
+const STORAGE: Command[] = [...STORED, 'ingester'];
+const QUEUE: Command[] = ['collector', 'ingester'];
 const UDP: Command[] = ['all-in-one', 'collector', 'agent'];
 const INGEST: Command[] = ['all-in-one', 'collector'];
 const READ: Command[] = ['all-in-one', 'query'];
@@ -36,11 +39,11 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'collector-url', type: 'string', default: 'http://127.0.0.1:4318/v1/traces', help: 'Agent: the collector\'s OTLP/HTTP traces URL that received spans are forwarded to (gzip protobuf, with retries).', commands: ['agent'] },
   { name: 'collector-sampling-url', type: 'string', default: 'http://127.0.0.1:14269/api/sampling', help: 'Agent: the collector\'s sampling strategies URL that /sampling is proxied to.', commands: ['agent'] },
   { name: 'admin-port', type: 'port', default: 14269, help: 'Admin endpoints: /health and /metrics (Prometheus text).', commands: ALL },
-  { name: 'storage', type: 'enum', values: ['duckdb', 'memory', 'clickhouse'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir), memory (lost on exit) or clickhouse (a ClickHouse server or cluster, see --clickhouse-url; several collectors and query processes can share it).', commands: STORED },
-  { name: 'data-dir', type: 'string', default: '.ariadne/data', help: 'Directory of the embedded DuckDB store (created if missing).', commands: STORED },
-  { name: 'clickhouse-url', type: 'string', default: 'http://127.0.0.1:8123', help: 'ClickHouse HTTP URL (user and password may be in it). With --clickhouse-cluster: the URL of every node, comma-separated (the schema and purges are applied on each; reads and writes go through the first).', commands: STORED },
-  { name: 'clickhouse-database', type: 'string', default: 'ariadne', help: 'ClickHouse database for Ariadne\'s tables, created with them on start if missing.', commands: STORED },
-  { name: 'clickhouse-cluster', type: 'string', default: undefined, help: 'ClickHouse cluster (a remote_servers name): spans are sharded by trace id over Distributed tables.', commands: STORED },
+  { name: 'storage', type: 'enum', values: ['duckdb', 'memory', 'clickhouse'], default: 'duckdb', help: 'Storage backend: duckdb (embedded file in --data-dir), memory (lost on exit) or clickhouse (a ClickHouse server or cluster, see --clickhouse-url; several collectors and query processes can share it).', commands: STORAGE },
+  { name: 'data-dir', type: 'string', default: '.ariadne/data', help: 'Directory of the embedded DuckDB store (created if missing).', commands: STORAGE },
+  { name: 'clickhouse-url', type: 'string', default: 'http://127.0.0.1:8123', help: 'ClickHouse HTTP URL (user and password may be in it). With --clickhouse-cluster: the URL of every node, comma-separated (the schema and purges are applied on each; reads and writes go through the first).', commands: STORAGE },
+  { name: 'clickhouse-database', type: 'string', default: 'ariadne', help: 'ClickHouse database for Ariadne\'s tables, created with them on start if missing.', commands: STORAGE },
+  { name: 'clickhouse-cluster', type: 'string', default: undefined, help: 'ClickHouse cluster (a remote_servers name): spans are sharded by trace id over Distributed tables.', commands: STORAGE },
   { name: 'retention', type: 'duration', default: 0, help: 'Delete spans older than this (e.g. 7d, 12h, 90m), checked on start and then periodically; 0 keeps them forever. DuckDB frees the disk at once; ClickHouse drops whole day partitions.', commands: INGEST },
   { name: 'max-request-bytes', type: 'int', default: 16 * 1024 * 1024, help: 'Largest accepted ingest request body, after decompression (larger: 413).', commands: INGEST },
   { name: 'ui-dir', type: 'string', default: undefined, help: 'Directory of the built web UI (default: the @ariadne/ui build next to this package).', commands: READ },
@@ -53,6 +56,15 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'multi-tenancy-header', type: 'string', default: 'x-tenant', help: 'HTTP header / gRPC metadata key carrying the tenant.', commands: STORED },
   { name: 'multi-tenancy-tenants', type: 'string', default: undefined, help: 'Comma-separated list of allowed tenants (others: 403). Without it any valid name (1-63 of A-Z a-z 0-9 _ -) is accepted, up to --multi-tenancy-max-tenants.', commands: STORED },
   { name: 'multi-tenancy-max-tenants', type: 'int', default: 100, help: 'Most tenant stores open at once when no allowed list is given (more tenants: 403).', commands: STORED },
+  { name: 'queue', type: 'string', default: undefined, help: 'NATS server URL(s) with JetStream (nats://host:4222, comma-separated for a cluster). Collector: publish spans to the stream and acknowledge a request once its spans are in it, instead of writing storage. Ingester (required): read the stream and write to storage.', commands: QUEUE },
+  { name: 'queue-stream', type: 'string', default: 'ARIADNE_SPANS', help: 'JetStream stream of span batches (work-queue retention, created if missing).', commands: QUEUE },
+  { name: 'queue-subject', type: 'string', default: 'ariadne.spans', help: 'Subject span batches are published to.', commands: QUEUE },
+  { name: 'queue-max-bytes', type: 'int', default: 1024 * 1024 * 1024, help: 'The stream\'s byte limit: the backlog it absorbs while storage is slow or down; when it is full collectors answer 503 + Retry-After (gRPC UNAVAILABLE). Enforced by nats-server from 2.10.5, by the collectors on older servers.', commands: QUEUE },
+  { name: 'queue-max-age', type: 'duration', default: 0, help: 'Remove stream messages older than this even if no ingester took them (e.g. 72h, 7d); 0 keeps them until ingested. Spans removed this way are lost.', commands: QUEUE },
+  { name: 'queue-replicas', type: 'int', default: 1, help: 'Stream replicas in a NATS cluster (3 survives the loss of a server).', commands: QUEUE },
+  { name: 'queue-consumer', type: 'string', default: 'ariadne-ingester', help: 'Ingester: the durable consumer every ingester shares (each message goes to one of them).', commands: ['ingester'] },
+  { name: 'queue-ack-wait', type: 'duration', default: 30_000, help: 'Ingester: a message not acknowledged this long after delivery (its ingester died) is redelivered to another ingester.', commands: ['ingester'] },
+  { name: 'queue-fetch-messages', type: 'int', default: 100, help: 'Ingester: most stream messages (collector batches) fetched and written to storage together.', commands: ['ingester'] },
   { name: 'log-level', type: 'enum', values: ['debug', 'info', 'warn', 'error'], default: 'info', help: 'Least severe log level written (JSON lines on stdout).', commands: ALL },
 ];
 
@@ -148,6 +160,7 @@ const COMMAND_HELP: Record<Command, string> = {
   collector: 'Receive spans and write them to storage.',
   query: 'Serve the query API and web UI from storage.',
   agent: 'Jaeger agent: receive Thrift over UDP, forward to a collector; proxy sampling strategies.',
+  ingester: 'Read span batches from the NATS JetStream stream that collectors with --queue write, and write them to storage.',
 };
 
 /** The configuration reference (docs/configuration.md), generated from the table. */

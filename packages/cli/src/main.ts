@@ -4,8 +4,9 @@ import { FLAGS, helpText, parseFlags, UsageError, type Command } from './flags.j
 import { createLogger, type Level } from './log.js';
 import { startServices } from './services.js';
 import { startAgent } from './agent.js';
+import { startIngester } from './ingester.js';
 
-const COMMANDS: readonly Command[] = ['all-in-one', 'collector', 'query', 'agent'];
+const COMMANDS: readonly Command[] = ['all-in-one', 'collector', 'query', 'agent', 'ingester'];
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(opts['log-level'] as Level);
   let services;
   try {
-    services = command === 'agent' ? await startAgent(opts, log) : await startServices(command, opts, log);
+    services = command === 'agent' ? await startAgent(opts, log) : command === 'ingester' ? await startIngester(opts, log) : await startServices(command, opts, log);
   } catch (err) {
     log.error('failed to start', { err: (err as Error).message });
     return 1;

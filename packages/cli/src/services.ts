@@ -12,6 +12,7 @@ import type { Command, Options } from './flags.js';
 import type { Logger } from './log.js';
 import { reachableHost, startDemoTraffic } from './demo-traffic.js';
 import { setupSecurity } from './security.js';
+import { QueueWriter } from './ingester.js';
 import { startRetention } from './retention.js';
 
 export interface Services {
@@ -56,7 +57,8 @@ function traceArchive(opts: Options): TraceArchive | undefined {
  */
 export async function startServices(command: Exclude<Command, 'agent'>, opts: Options, log: Logger): Promise<Services> {
   const host = opts.host as string;
-  const store: SpanStore = await openStore({
+  // collector --queue: the pipeline publishes to the NATS JetStream stream; ingesters write storage.
+  const store: SpanStore = command === 'collector' && opts.queue ? await QueueWriter.start(opts, log) : await openStore({
     backend: opts.storage as 'duckdb' | 'memory' | 'clickhouse',
     dataDir: resolve(opts['data-dir'] as string),
     clickhouseUrl: opts['clickhouse-url'] as string,
@@ -94,6 +96,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
 
     if (command === 'all-in-one' || command === 'collector') {
       pipeline = new SpanPipeline(store);
+      if (store instanceof QueueWriter) store.bindMetrics(pipeline.metrics.registry);
       const maxBodyBytes = opts['max-request-bytes'] as number;
       await listen('otlp-http', opts['otlp-http-port'] as number, sec.ingestHttp((p) => createOtlpHttpHandler(p, { maxBodyBytes }), pipeline, 'otlp'));
       announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes, ...sec.grpcOptions(pipeline) }));
