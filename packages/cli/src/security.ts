@@ -21,6 +21,8 @@ export interface Security {
   grpcOptions(base: SpanPipeline): Pick<OtlpGrpcOptions, 'credentials' | 'route'>;
   /** The query handler behind the query gate; `make` builds the handler over one store (one per tenant). */
   queryHttp(make: (s: SpanStore) => RequestHandler, base: SpanStore): RequestHandler;
+  /** The tenants' open stores (for retention), [] without multi-tenancy. */
+  tenantStores(): Promise<SpanStore[]>;
   /** The tenants' pipelines: commit what they hold (after the listeners stopped). */
   closePipelines(): Promise<void>;
   /** Tenant stores and token-file watchers (after the pipelines). */
@@ -139,6 +141,9 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
         },
         isOpenQueryPath,
       );
+    },
+    async tenantStores() {
+      return tenants ? (await tenants.all()).map(([, s]) => s) : [];
     },
     async closePipelines() {
       await Promise.allSettled([...pipelines.values()].map((p) => p.close()));
