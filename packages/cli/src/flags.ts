@@ -8,7 +8,7 @@ export type Command = 'all-in-one' | 'collector' | 'query' | 'agent' | 'ingester
 
 export interface FlagSpec {
   name: string;
-  type: 'string' | 'port' | 'int' | 'bool' | 'enum' | 'duration';
+  type: 'string' | 'port' | 'int' | 'bool' | 'enum' | 'duration' | 'number';
   default: string | number | boolean | undefined;
   values?: readonly string[];
   help: string;
@@ -36,6 +36,19 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'zipkin-port', type: 'port', default: 9411, help: 'Zipkin receiver: POST /api/v2/spans (JSON, proto3) and /api/v1/spans (JSON).', commands: INGEST },
   { name: 'sampling-port', type: 'port', default: 5778, help: 'Remote sampling strategies for tracers (GET /sampling?service=), as the Jaeger agent serves them.', commands: UDP },
   { name: 'sampling-strategies-file', type: 'string', default: undefined, help: 'Jaeger strategies file (JSON), reloaded when it changes. Without one, all-in-one samples everything (probabilistic 1.0) so a newcomer sees every trace, and collector uses Jaeger\'s default (probabilistic 0.001).', commands: INGEST },
+  { name: 'sampling-adaptive', type: 'bool', default: false, help: 'Adaptive sampling: count the root spans received per service and operation and serve per-operation probabilities (operationSampling) that make each operation yield --sampling-target-tps traces per second, to every service the strategies file does not name. Counts and probabilities go through the storage backend, so collectors sharing ClickHouse serve the same probabilities. See docs/sampling.md.', commands: INGEST },
+  { name: 'sampling-target-tps', type: 'number', default: 1, help: 'Adaptive sampling: traces per second wanted from each operation.', commands: INGEST },
+  { name: 'sampling-min-probability', type: 'number', default: 0.00001, help: 'Adaptive sampling: no operation\'s probability goes below this.', commands: INGEST },
+  { name: 'sampling-lower-bound-tps', type: 'number', default: 1 / 60, help: 'Adaptive sampling: traces per second each tracer keeps of every operation whatever its probability, so rare operations are seen (served as defaultLowerBoundTracesPerSecond).', commands: INGEST },
+  { name: 'sampling-initial-probability', type: 'number', default: 0.001, help: 'Adaptive sampling: probability of operations without a computed one yet (served as the default probability).', commands: INGEST },
+  { name: 'sampling-calculation-interval', type: 'duration', default: 60_000, help: 'Adaptive sampling: how often probabilities are recomputed, and the length of a counting bucket (e.g. 1m, 30s; ms in the default).', commands: INGEST },
+  { name: 'sampling-calculation-buckets', type: 'int', default: 3, help: 'Adaptive sampling: buckets of counts each calculation averages over.', commands: INGEST },
+  { name: 'tail-sampling', type: 'bool', default: false, help: 'Tail-based sampling: hold each trace\'s spans for --tail-sampling-decision-wait, then keep the whole trace if a policy matches (default policies: any error, longer than --tail-sampling-latency-threshold, a --tail-sampling-probability share of the rest) and drop it otherwise. Ingest is acknowledged once spans are held, not stored. See docs/sampling.md.', commands: INGEST },
+  { name: 'tail-sampling-policies-file', type: 'string', default: undefined, help: 'Tail sampling policies (JSON: {"policies": [...]}; error, latency, attribute, probabilistic, rate_limiting) instead of the default ones.', commands: INGEST },
+  { name: 'tail-sampling-decision-wait', type: 'duration', default: 5000, help: 'Tail sampling: how long after its first span a trace is decided (e.g. 5s, 30s; ms in the default).', commands: INGEST },
+  { name: 'tail-sampling-max-spans', type: 'int', default: 100000, help: 'Tail sampling: spans held at most; beyond it the oldest traces are decided early, and while kept spans wait to be stored beyond it ingest answers 503.', commands: INGEST },
+  { name: 'tail-sampling-latency-threshold', type: 'duration', default: 1000, help: 'Tail sampling, default policies: keep traces at least this long (e.g. 500ms, 2s; 0 = no latency policy).', commands: INGEST },
+  { name: 'tail-sampling-probability', type: 'number', default: 0.1, help: 'Tail sampling, default policies: the share of the other traces kept (0-1).', commands: INGEST },
   { name: 'collector-url', type: 'string', default: 'http://127.0.0.1:4318/v1/traces', help: 'Agent: the collector\'s OTLP/HTTP traces URL that received spans are forwarded to (gzip protobuf, with retries).', commands: ['agent'] },
   { name: 'collector-sampling-url', type: 'string', default: 'http://127.0.0.1:14269/api/sampling', help: 'Agent: the collector\'s sampling strategies URL that /sampling is proxied to.', commands: ['agent'] },
   { name: 'admin-port', type: 'port', default: 14269, help: 'Admin endpoints: /health and /metrics (Prometheus text).', commands: ALL },
@@ -140,6 +153,11 @@ function convert(spec: FlagSpec, value: string | true, source: string): string |
     case 'int': {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n <= 0 || !Number.isSafeInteger(n)) throw new UsageError(`${source}: expected a positive integer, got ${JSON.stringify(value)}`);
+      return n;
+    }
+    case 'number': {
+      const n = Number(value);
+      if (!/^\d*\.?\d+(e-?\d+)?$/i.test(value) || !Number.isFinite(n)) throw new UsageError(`${source}: expected a non-negative number, got ${JSON.stringify(value)}`);
       return n;
     }
     case 'duration': {

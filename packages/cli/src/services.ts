@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver, SamplingStrategies,
+  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startSamplingStages, type SamplingStages, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver, SamplingStrategies,
   type GrpcListener, type UdpListener,
 } from '@ariadne/collector';
 import { createQueryHandler, lazyArchive, type TraceArchive } from '@ariadne/query';
@@ -82,6 +82,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
   const byName = new Map<string, Listener>();
   const stoppers: Array<() => Promise<void>> = [];
   let pipeline: SpanPipeline | undefined;
+  let stages: SamplingStages | undefined;
   let sampling: SamplingStrategies | undefined;
   let archive: TraceArchive | undefined;
   try {
@@ -95,7 +96,17 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       announce(name, await startHttpServer(handler, { host, port, name, tls: sec.tls }));
 
     if (command === 'all-in-one' || command === 'collector') {
-      pipeline = new SpanPipeline(store);
+      stages = await startSamplingStages(store, {
+        samplingStore: opts.storage === 'clickhouse'
+          ? { backend: 'clickhouse', clickhouse: { url: (opts['clickhouse-url'] as string).split(',')[0].trim(), database: opts['clickhouse-database'] as string } }
+          : { backend: opts.storage as 'duckdb' | 'memory', dataDir: resolve(opts['data-dir'] as string) },
+        adaptive: opts['sampling-adaptive'] ? { targetTps: opts['sampling-target-tps'] as number, minProbability: opts['sampling-min-probability'] as number, lowerBoundTps: opts['sampling-lower-bound-tps'] as number, initialProbability: opts['sampling-initial-probability'] as number, intervalMs: opts['sampling-calculation-interval'] as number, buckets: opts['sampling-calculation-buckets'] as number } : undefined,
+        tail: opts['tail-sampling'] ? { policiesFile: opts['tail-sampling-policies-file'] as string | undefined, decisionWaitMs: opts['tail-sampling-decision-wait'] as number, maxSpans: opts['tail-sampling-max-spans'] as number, latencyThresholdMs: opts['tail-sampling-latency-threshold'] as number, probability: opts['tail-sampling-probability'] as number } : undefined,
+        onError: (what, err) => log.warn('sampling: ' + what + ' failed', { err: err.message }),
+      });
+      pipeline = stages.pipeline;
+      if (stages.adaptive) log.info('adaptive sampling on', { collectorId: stages.adaptive.collectorId, targetTps: stages.adaptive.targetTps, intervalMs: stages.adaptive.intervalMs });
+      if (stages.tailPolicies) log.info('tail sampling on', { policies: stages.tailPolicies, decisionWaitMs: opts['tail-sampling-decision-wait'] });
       if (store instanceof QueueWriter) store.bindMetrics(pipeline.metrics.registry);
       const maxBodyBytes = opts['max-request-bytes'] as number;
       await listen('otlp-http', opts['otlp-http-port'] as number, sec.ingestHttp((p) => createOtlpHttpHandler(p, { maxBodyBytes }), pipeline, 'otlp'));
@@ -105,6 +116,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       await listen('zipkin', opts['zipkin-port'] as number, sec.ingestHttp((p) => createZipkinHttpHandler(p, { maxBodyBytes }), pipeline, 'plain'));
       sampling = new SamplingStrategies({
         file: opts['sampling-strategies-file'] as string | undefined,
+        adaptive: stages?.adaptive,
         defaultStrategy: command === 'all-in-one' ? { type: 'probabilistic', param: 1 } : undefined,
         onReload: (ok, err) => (ok ? log.info('sampling strategies reloaded') : log.warn('sampling strategies file invalid: keeping the last good one', { err: err?.message })),
       });
@@ -159,6 +171,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     for (const s of stoppers) await s().catch(() => {});
     await Promise.allSettled(listeners.map((l) => l.close()));
     await pipeline?.close().catch(() => {});
+    await stages?.close().catch(() => {});
     await sec.closePipelines();
     sampling?.close();
     await sec.close();
@@ -172,6 +185,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       for (const s of stoppers) await s();
       await Promise.allSettled(listeners.map((l) => l.close()));
       if (pipeline) await pipeline.close();
+      await stages?.close();
       await sec.closePipelines();
       sampling?.close();
       await sec.close();

@@ -1,9 +1,10 @@
 import { validateSpans } from '@ariadne/model';
 import type { Span } from '@ariadne/model';
-import type { SpanStore } from '@ariadne/storage';
-import type { AdaptiveSampler } from './adaptive.js';
+import { openSamplingStore, type OpenSamplingStoreOptions, type SamplingStore, type SpanStore } from '@ariadne/storage';
+import { AdaptiveSampler, type AdaptiveOptions } from './adaptive.js';
+import { CollectorMetrics } from './metrics.js';
 import { PipelineClosedError, QueueFullError, SpanPipeline, StoreWriteError, type IngestResult, type PipelineOptions } from './pipeline.js';
-import { TailBufferFullError, TailSampler, type TailSamplingOptions } from './tail.js';
+import { loadTailPolicies, TailBufferFullError, TailSampler, type TailPolicy, type TailSamplingOptions } from './tail.js';
 
 export interface SamplingPipelineOptions extends PipelineOptions {
   /** Tail-based sampling in front of the queue (off when absent). */
@@ -111,4 +112,76 @@ function countByService(spans: readonly Span[], fn: (service: string, n: number)
     counts.set(svc, (counts.get(svc) ?? 0) + 1);
   }
   for (const [svc, n] of counts) fn(svc, n);
+}
+
+export interface SamplingStagesOptions {
+  /** Where adaptive sampling keeps its state: the span store's backend. */
+  samplingStore: OpenSamplingStoreOptions;
+  /** Adaptive sampling (off when absent). */
+  adaptive?: Omit<AdaptiveOptions, 'store' | 'metrics' | 'onError'>;
+  /** Tail sampling (off when absent): a policies file, or the default policies built from the other fields. */
+  tail?: Omit<TailSamplingOptions, 'metrics' | 'policies'> & { policiesFile?: string; latencyThresholdMs?: number; probability?: number };
+  pipeline?: PipelineOptions;
+  onError?: (what: string, err: Error) => void;
+}
+
+export interface SamplingStages {
+  pipeline: SpanPipeline;
+  adaptive: AdaptiveSampler | undefined;
+  /** The tail policies in force (undefined without tail sampling). */
+  tailPolicies: TailPolicy[] | undefined;
+  /** After the pipeline closed: write the last counts and close the sampling store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The default tail policies: keep traces with an error, traces longer than `latencyThresholdMs`
+ * (when > 0), and a `probability` share of the rest.
+ */
+export function defaultTailPolicies(latencyThresholdMs = 1000, probability = 0.1): TailPolicy[] {
+  const policies: TailPolicy[] = [{ name: 'error', type: 'error' }];
+  if (latencyThresholdMs > 0) policies.push({ name: 'latency', type: 'latency', thresholdMs: latencyThresholdMs });
+  if (probability > 0) policies.push({ name: 'probabilistic', type: 'probabilistic', rate: probability });
+  return policies;
+}
+
+/**
+ * Build the ingest pipeline with the configured sampling stages: a plain `SpanPipeline` when
+ * neither adaptive nor tail sampling is on.
+ */
+export async function startSamplingStages(store: SpanStore, o: SamplingStagesOptions): Promise<SamplingStages> {
+  if (!o.adaptive && !o.tail) return { pipeline: new SpanPipeline(store, o.pipeline), adaptive: undefined, tailPolicies: undefined, close: async () => {} };
+  let tailPolicies: TailPolicy[] | undefined;
+  if (o.tail) {
+    if (o.tail.probability !== undefined && !(o.tail.probability >= 0 && o.tail.probability <= 1)) throw new RangeError(`tail sampling probability must be in [0, 1], got ${o.tail.probability}`);
+    tailPolicies = o.tail.policiesFile ? loadTailPolicies(o.tail.policiesFile) : defaultTailPolicies(o.tail.latencyThresholdMs, o.tail.probability);
+  }
+  const metrics = o.pipeline?.metrics ?? new CollectorMetrics();
+  let samplingStore: SamplingStore | undefined;
+  let adaptive: AdaptiveSampler | undefined;
+  if (o.adaptive) {
+    samplingStore = await openSamplingStore(o.samplingStore);
+    try {
+      adaptive = new AdaptiveSampler({ ...o.adaptive, store: samplingStore, metrics, onError: o.onError });
+    } catch (err) {
+      await samplingStore.close();
+      throw err;
+    }
+  }
+  const pipeline = new SamplingPipeline(store, {
+    ...o.pipeline,
+    metrics,
+    adaptive,
+    tail: o.tail && tailPolicies ? { ...o.tail, policies: tailPolicies, onReleaseError: (err, n) => o.onError?.(`storing ${n} tail-sampled spans`, err) } : undefined,
+  });
+  adaptive?.start();
+  return {
+    pipeline,
+    adaptive,
+    tailPolicies,
+    async close() {
+      await adaptive?.close();
+      await samplingStore?.close();
+    },
+  };
 }

@@ -45,7 +45,7 @@ export class ClickHouseSamplingStore implements SamplingStore {
     if (!opts || typeof opts.url !== 'string' || opts.url === '') throw new StoreArgumentError('ClickHouseSamplingStore needs a url');
     const database = opts.database ?? 'ariadne';
     if (!DB_NAME.test(database)) throw new StoreArgumentError(`invalid ClickHouse database name ${JSON.stringify(database)}`);
-    const auth = { username: opts.username ?? 'default', password: opts.password ?? '' };
+    const auth = { ...(opts.username !== undefined ? { username: opts.username } : {}), ...(opts.password !== undefined ? { password: opts.password } : {}) };
     const admin = createClient({ url: opts.url, ...auth });
     try {
       await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
