@@ -53,8 +53,15 @@ function middleware(route: (req: IncomingMessage) => string, next: (req: Incomin
   };
 }
 
-/** The seed's tracingTransport.RoundTrip: a client span per outgoing request, its context injected. */
-async function tracedFetch(peer: string, url: string): Promise<Response> {
+interface Fetched {
+  status: number;
+  ok: boolean;
+  contentType: string | null;
+  body: Buffer;
+}
+
+/** The seed's tracingTransport.RoundTrip: a client span per outgoing request (until its body is read), its context injected. */
+async function tracedFetch(peer: string, url: string): Promise<Fetched> {
   const span = tracer.startSpan(`HTTP GET ${peer}`, {
     childOf: tracer.activeSpan() ?? undefined,
     tags: { [Tags.SPAN_KIND]: Tags.SPAN_KIND_RPC_CLIENT, [Tags.HTTP_METHOD]: 'GET', [Tags.HTTP_URL]: url, [Tags.PEER_SERVICE]: peer },
@@ -63,9 +70,10 @@ async function tracedFetch(peer: string, url: string): Promise<Response> {
   tracer.inject(span, FORMAT_HTTP_HEADERS, headers);
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    const body = Buffer.from(await res.arrayBuffer());
     span.setTag(Tags.HTTP_STATUS_CODE, res.status);
     if (res.status >= 400) span.setTag(Tags.ERROR, true);
-    return res;
+    return { status: res.status, ok: res.ok, contentType: res.headers.get('content-type'), body };
   } catch (e) {
     span.setTag(Tags.ERROR, true);
     span.log({ event: 'error', 'error.object': e, message: (e as Error).message });
@@ -77,7 +85,7 @@ async function tracedFetch(peer: string, url: string): Promise<Response> {
 
 async function json<T>(peer: string, url: string): Promise<T> {
   const res = await tracedFetch(peer, url);
-  const body = await res.text();
+  const body = res.body.toString('utf8');
   if (!res.ok) throw new HttpError(res.status === 404 ? 404 : 502, `${peer} answered ${res.status}: ${body.slice(0, 200)}`);
   return JSON.parse(body) as T;
 }
@@ -113,8 +121,7 @@ async function page(req: IncomingMessage): Promise<{ page: number; total: number
   const fetched = await Promise.all(
     list.images.map(async (image) => {
       const res = await tracedFetch('image-store', `${STORE_URL}/files/${encodeURIComponent(image.file)}`).catch(() => null);
-      const bytes = res?.ok ? Buffer.from(await res.arrayBuffer()) : (await res?.arrayBuffer(), null);
-      return { image, bytes };
+      return { image, bytes: res?.ok ? res.body : null };
     }),
   );
   const missing = fetched.filter((f) => !f.bytes).map((f) => f.image.id);
@@ -154,10 +161,9 @@ const traced = middleware(routeOf, async (req, res) => {
   if (m) {
     const image = await json<Image>('image-catalog', `${CATALOG_URL}/images/${m[1]}`);
     const r = await tracedFetch('image-store', `${STORE_URL}/files/${encodeURIComponent(image.file)}`);
-    const bytes = Buffer.from(await r.arrayBuffer());
     if (!r.ok) throw new HttpError(502, `image-store answered ${r.status} for ${image.file}`);
-    res.writeHead(200, { 'content-type': r.headers.get('content-type') ?? 'application/octet-stream', 'content-length': bytes.length });
-    res.end(bytes);
+    res.writeHead(200, { 'content-type': r.contentType ?? 'application/octet-stream', 'content-length': r.body.length });
+    res.end(r.body);
     return;
   }
   if (path === '/') {
