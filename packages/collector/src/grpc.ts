@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CodecError, decodeJaegerProtoPostSpans, decodeOtlpProtobuf, encodeExportTraceServiceResponse, ProtoWriter } from '@ariadne/codec';
 import type { Span } from '@ariadne/model';
-import { rejectionMessage } from './otlp-http.js';
+import { DEFAULT_MAX_SPANS_PER_REQUEST, rejectionMessage, tooManySpansMessage } from './otlp-http.js';
 import { PipelineClosedError, QueueFullError, SpanPipeline } from './pipeline.js';
 
 /**
@@ -52,6 +52,8 @@ export interface OtlpGrpcOptions {
   name: string;
   /** Largest request message accepted (decompressed). Default 16 MiB. */
   maxMessageBytes?: number;
+  /** Most spans in one request (larger: INVALID_ARGUMENT, nothing stored). Default `DEFAULT_MAX_SPANS_PER_REQUEST`. */
+  maxSpansPerRequest?: number;
   /** Server credentials (TLS: `grpcServerCredentials` in tls.ts). Default plain text. */
   credentials?: grpc.ServerCredentials;
   /**
@@ -109,6 +111,7 @@ export function startJaegerGrpcReceiver(pipeline: SpanPipeline, opts: OtlpGrpcOp
 /** A gRPC server for one ingest method; resolves once listening. */
 export function startGrpcReceiver(pipeline: SpanPipeline, method: GrpcIngestMethod, opts: OtlpGrpcOptions): Promise<GrpcListener> {
   const maxBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
+  const maxSpans = opts.maxSpansPerRequest ?? DEFAULT_MAX_SPANS_PER_REQUEST;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
@@ -134,6 +137,7 @@ export function startGrpcReceiver(pipeline: SpanPipeline, method: GrpcIngestMeth
         const msg = err instanceof CodecError ? `cannot decode ${method.requestName}: ${err.message}` : `internal error: ${(err as Error).message}`;
         return fail(callback, err instanceof CodecError ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, msg);
       }
+      if (spans.length > maxSpans) return fail(callback, grpc.status.INVALID_ARGUMENT, tooManySpansMessage(spans.length, maxSpans));
       target.ingest(spans, method.protocol).then(
         (result) => {
           requests.inc({ receiver: method.protocol, code: 'OK' });

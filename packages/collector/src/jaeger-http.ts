@@ -11,7 +11,7 @@ import { ingestPlainText, plainTextSender } from './plain-ingest.js';
  */
 const THRIFT_TYPES = new Set(['application/x-thrift', 'application/vnd.apache.thrift.binary']);
 
-export function createJaegerHttpHandler(pipeline: SpanPipeline, opts: { maxBodyBytes?: number } = {}): RequestHandler {
+export function createJaegerHttpHandler(pipeline: SpanPipeline, opts: { maxBodyBytes?: number; maxSpansPerRequest?: number } = {}): RequestHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const send = plainTextSender(pipeline, 'jaeger-http');
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -29,6 +29,6 @@ export function createJaegerHttpHandler(pipeline: SpanPipeline, opts: { maxBodyB
       discardBody(req);
       return send(res, 415, `unsupported content type ${JSON.stringify(media)}: use application/x-thrift (binary Thrift Batch)`);
     }
-    ingestPlainText(pipeline, req, res, send, { limit, protocol: 'jaeger-http', what: 'Thrift Batch', decode: (b) => decodeJaegerThriftBatch(b, 'binary') });
+    ingestPlainText(pipeline, req, res, send, { limit, protocol: 'jaeger-http', what: 'Thrift Batch', decode: (b) => decodeJaegerThriftBatch(b, 'binary'), maxSpans: opts.maxSpansPerRequest });
   };
 }

@@ -32,9 +32,18 @@ export interface OtlpHttpOptions {
   maxInflightBodyBytes?: number | ByteBudget;
   /** Most rejection reasons listed in a partial-success message. Default 10. */
   maxReasons?: number;
+  /** Most spans in one request (larger: 413, nothing stored). Default `DEFAULT_MAX_SPANS_PER_REQUEST`. */
+  maxSpansPerRequest?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Most spans accepted in one request by every receiver (a small body can decode into very many spans). */
+export const DEFAULT_MAX_SPANS_PER_REQUEST = 100_000;
+
+/** The refusal message for a request with more spans than `max`. */
+export function tooManySpansMessage(n: number, max: number): string {
+  return `request carries ${n} spans, more than the limit of ${max} per request: send smaller batches`;
+}
 
 /** google.rpc.Code values used in error responses. */
 export const RpcCode = {
@@ -79,6 +88,7 @@ export function createOtlpHttpHandler(pipeline: SpanPipeline, opts: OtlpHttpOpti
   const protocol = opts.protocol ?? 'otlp-http';
   const cors = opts.corsAllowedOrigins;
   const maxReasons = opts.maxReasons ?? 10;
+  const maxSpans = opts.maxSpansPerRequest ?? DEFAULT_MAX_SPANS_PER_REQUEST;
   const requests = pipeline.metrics.requests;
 
   const send = (res: ServerResponse, status: number, wire: Wire, body: Uint8Array | string, headers: Record<string, string> = {}) => {
@@ -187,6 +197,8 @@ export function createOtlpHttpHandler(pipeline: SpanPipeline, opts: OtlpHttpOpti
       // The body is garbage once decoded; the spans are accounted for by the pipeline queue.
       budget.release(body.length);
     }
+
+    if (spans.length > maxSpans) return fail(res, 413, wire, RpcCode.INVALID_ARGUMENT, tooManySpansMessage(spans.length, maxSpans));
 
     let rejected: RejectedSpan[];
     try {

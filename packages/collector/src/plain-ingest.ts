@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CodecError } from '@ariadne/codec';
 import type { Span } from '@ariadne/model';
 import { BadBodyError, BodyTooLargeError, ClientAbortError, discardBody, parseContentEncoding, readBody } from './http.js';
-import { rejectionMessage } from './otlp-http.js';
+import { DEFAULT_MAX_SPANS_PER_REQUEST, rejectionMessage, tooManySpansMessage } from './otlp-http.js';
 import { PipelineClosedError, QueueFullError, type SpanPipeline } from './pipeline.js';
 
 /** Sends a plain-text answer and counts it. */
@@ -29,7 +29,7 @@ export function ingestPlainText(
   req: IncomingMessage,
   res: ServerResponse,
   send: PlainSend,
-  o: { limit: number; protocol: string; what: string; decode: (body: Buffer) => Span[] },
+  o: { limit: number; protocol: string; what: string; decode: (body: Buffer) => Span[]; maxSpans?: number },
 ): void {
   const coding = parseContentEncoding(req.headers['content-encoding'] as string | undefined);
   if (!coding) {
@@ -46,6 +46,8 @@ export function ingestPlainText(
         throw err;
       }
       if (spans.length === 0) return send(res, 202, '');
+      const maxSpans = o.maxSpans ?? DEFAULT_MAX_SPANS_PER_REQUEST;
+      if (spans.length > maxSpans) return send(res, 413, tooManySpansMessage(spans.length, maxSpans));
       try {
         const result = await pipeline.ingest(spans, o.protocol);
         if (result.accepted === 0) return send(res, 400, rejectionMessage(result.rejected));

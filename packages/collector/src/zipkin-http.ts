@@ -15,6 +15,8 @@ import { ingestPlainText, plainTextSender } from './plain-ingest.js';
 
 export interface ZipkinHttpOptions {
   maxBodyBytes?: number;
+  /** Most spans in one request (larger: 413). */
+  maxSpansPerRequest?: number;
 }
 
 type Format = 'v2-json' | 'v2-proto3' | 'v1-json';
@@ -55,6 +57,6 @@ export function createZipkinHttpHandler(pipeline: SpanPipeline, opts: ZipkinHttp
       discardBody(req);
       return send(res, 415, `unsupported content type ${JSON.stringify(media)} for /api/${version}/spans: use application/json${version === 'v2' ? ' or application/x-protobuf' : ''}`);
     }
-    ingestPlainText(pipeline, req, res, send, { limit, protocol: `zipkin-${format}`, what: `Zipkin ${format}`, decode: (b) => decode(format, b) });
+    ingestPlainText(pipeline, req, res, send, { limit, protocol: `zipkin-${format}`, what: `Zipkin ${format}`, decode: (b) => decode(format, b), maxSpans: opts.maxSpansPerRequest });
   };
 }
