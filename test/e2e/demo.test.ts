@@ -6,9 +6,14 @@
  * step, error tags on the store), and SIGINT leaves no process behind.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { getJson, startAriadne, tempDir, type Running } from './helpers.ts';
+import { chromium } from 'playwright-core';
+import { getJson, ROOT, startAriadne, tempDir, type Running } from './helpers.ts';
+
+const CHROMIUM = process.env.ARIADNE_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 interface JSpan {
   traceID: string;
@@ -231,6 +236,76 @@ describe('image-gallery demo on all-in-one', { timeout: 240_000 }, () => {
       const search = await getJson(r.url('query', `/api/traces?service=image-store&tags=${encodeURIComponent('{"error":"true"}')}&start=${since * 1000}&limit=5`));
       assert.ok((search.body.data as JTrace[]).length >= 1, 'error=true search finds store failures');
     } finally {
+      await fetch(`${gallery}/faults`, { method: 'POST', body: JSON.stringify({ slowQueryMs: 0, cpuMs: 0, storeErrorRate: 0 }) });
+    }
+  });
+
+  test('in the web UI: the slow query, the self time and the store errors of one trace', async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') assert.fail(`chromium not found at ${CHROMIUM}`);
+      t.skip(`chromium not found at ${CHROMIUM}`);
+      return;
+    }
+    const since = Date.now();
+    const set = await fetch(`${gallery}/faults`, { method: 'POST', body: JSON.stringify({ slowQueryMs: 1500, cpuMs: 250, storeErrorRate: 0.5 }) });
+    assert.equal(set.status, 200);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'], timeout: 60_000 });
+    try {
+      const tr = await waitForTrace(r, since, (t) => {
+        const v = view(t);
+        return (
+          t.spans.every((s) => s.startTime >= since * 1000) &&
+          v.find('image-catalog', 'SELECT images').some((s) => s.duration >= 1_500_000) &&
+          v.find('gallery-api', 'render thumbnails').some((s) => s.duration >= 250_000) &&
+          v.find('image-store', 'GET /files/:name').some(isError)
+        );
+      }, 'all three faults');
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      page.setDefaultTimeout(20_000);
+      await page.goto(r.url('query', `/trace/${tr.traceID}`));
+      await page.getByTestId('timeline').waitFor();
+      const rows = page.getByTestId('span-row');
+      await rows.first().waitFor();
+      assert.equal(Number(await page.getByTestId('trace-span-count').textContent()), tr.spans.length);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-trace.png'), fullPage: true });
+
+      const row = (service: string, op: string) => rows.filter({ has: page.getByTestId('span-service').getByText(service, { exact: true }) }).filter({ has: page.getByTestId('span-operation').getByText(op, { exact: true }) });
+      const barWidth = async (loc: ReturnType<typeof row>) => parseFloat(/width:\s*([\d.]+)%/.exec((await loc.getByTestId('span-bar').getAttribute('style')) ?? '')?.[1] ?? 'NaN');
+
+      // where is the slowdown? the catalog's query bar takes most of its request's time
+      const queries = row('image-catalog', 'SELECT images');
+      assert.equal(await queries.count(), 2);
+      const q = queries.first();
+      assert.ok((await barWidth(q)) > 15, `query bar ${await barWidth(q)}% of the trace`);
+      await q.click();
+      const detail = page.getByTestId('span-detail');
+      await detail.waitFor();
+      const tags = (await detail.getByTestId('kv-row').allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
+      assert.ok(tags.includes('db.system duckdb'), JSON.stringify(tags));
+      assert.ok(tags.some((x) => /^db\.statement SELECT id, title/.test(x)), JSON.stringify(tags));
+      await q.click();
+
+      // the CPU step: its time is self time
+      const render = row('gallery-api', 'render thumbnails');
+      await render.click();
+      const self = (await page.getByTestId('span-detail').getByTestId('detail-self-time').textContent()) ?? '';
+      const ms = /([\d.]+)(ms|s)$/.exec(self);
+      assert.ok(ms && Number(ms[1]) * (ms[2] === 's' ? 1000 : 1) >= 250, `self time ${self}`);
+      await render.click();
+
+      // store failures are marked as errors; every store span carries the visitor's customer id
+      const store = row('image-store', 'GET /files/:name');
+      const errs = await store.filter({ has: page.getByTestId('span-error') }).count();
+      assert.ok(errs >= 1, 'an image-store row with the error marker');
+      assert.ok(Number(await page.getByTestId('trace-error-count').textContent()) >= errs);
+      await store.filter({ has: page.getByTestId('span-error') }).first().click();
+      const storeTags = (await page.getByTestId('span-detail').getByTestId('kv-row').allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
+      assert.ok(storeTags.includes('http.response.status_code 500'), JSON.stringify(storeTags));
+      assert.ok(storeTags.some((x) => /^customer\.id cust-\d{3}$/.test(x)), JSON.stringify(storeTags));
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-store-error.png'), fullPage: true });
+    } finally {
+      await browser.close();
       await fetch(`${gallery}/faults`, { method: 'POST', body: JSON.stringify({ slowQueryMs: 0, cpuMs: 0, storeErrorRate: 0 }) });
     }
   });
