@@ -40,7 +40,7 @@ process.on('exit', () => {
 export function startAriadne(opts: StartOptions = {}): Promise<Running> {
   const command = opts.command ?? 'all-in-one';
   const ingest = ['--otlp-http-port', '0', '--otlp-grpc-port', '0', '--jaeger-http-port', '0', '--jaeger-grpc-port', '0', '--agent-compact-port', '0', '--agent-binary-port', '0', '--zipkin-port', '0', '--sampling-port', '0'];
-  const portFlags = command === 'agent' ? ['--agent-compact-port', '0', '--agent-binary-port', '0', '--sampling-port', '0', '--admin-port', '0'] : command === 'query' ? ['--query-port', '0', '--admin-port', '0'] : command === 'collector' ? [...ingest, '--admin-port', '0'] : ['--query-port', '0', ...ingest, '--admin-port', '0'];
+  const portFlags = command === 'agent' ? ['--agent-compact-port', '0', '--agent-binary-port', '0', '--sampling-port', '0', '--admin-port', '0'] : command === 'ingester' ? ['--admin-port', '0'] : command === 'query' ? ['--query-port', '0', '--admin-port', '0'] : command === 'collector' ? [...ingest, '--admin-port', '0'] : ['--query-port', '0', ...ingest, '--admin-port', '0'];
   // ARIADNE_CHILD_NODE_ARGS: extra node flags for the started process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extraNodeArgs = (process.env.ARIADNE_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [...extraNodeArgs, '--conditions=source', '--import', 'tsx', CLI_SRC, command, ...portFlags, ...(opts.args ?? [])];
@@ -51,7 +51,7 @@ export function startAriadne(opts: StartOptions = {}): Promise<Running> {
   });
   running.add(proc);
   const ingestListeners = ['otlp-http', 'otlp-grpc', 'jaeger-grpc', 'jaeger-http', 'agent-compact', 'agent-binary', 'zipkin', 'sampling'];
-  const waitFor = new Set(opts.waitFor ?? (command === 'agent' ? ['agent-compact', 'agent-binary', 'sampling', 'admin'] : command === 'query' ? ['query', 'admin'] : command === 'collector' ? [...ingestListeners, 'admin'] : [...ingestListeners, 'query', 'admin']));
+  const waitFor = new Set(opts.waitFor ?? (command === 'agent' ? ['agent-compact', 'agent-binary', 'sampling', 'admin'] : command === 'ingester' ? ['admin'] : command === 'query' ? ['query', 'admin'] : command === 'collector' ? [...ingestListeners, 'admin'] : [...ingestListeners, 'query', 'admin']));
   const addresses = new Map<string, { host: string; port: number }>();
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
