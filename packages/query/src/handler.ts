@@ -12,6 +12,7 @@ import type { SearchDefaults } from './params.js';
 import { moveLibraryAttributesToResource, reparentLoneSharedSpans, sortJaegerTrace } from './adjust.js';
 import { adjustClockSkew } from './skew.js';
 import { createStaticHandler } from './static.js';
+import { DEFAULT_MAX_TRACE_SPANS, limitTraceSize } from './limits.js';
 import { HttpError, isRaw, ok, Raw } from './context.js';
 import type { ApiContext, Route, RouteDef } from './context.js';
 import { analyticsRoutes } from './analytics.js';
@@ -25,6 +26,8 @@ const gzip = promisify(gzipCb);
 
 export interface QueryHandlerOptions {
   store: SpanStore;
+  /** Most spans returned per trace; larger traces are cut to their first spans with a warning. Default 100,000. */
+  maxTraceSpans?: number;
   /** Directory of the built web UI (`packages/ui/dist`), served at `/`. Without it only the API is served. */
   uiDir?: string;
   /** Search defaults (lookback, limit); Jaeger's when absent. */
@@ -82,7 +85,7 @@ function kindName(kind: number): string {
  * from `uiDir` at every other path. Returns a plain node:http request listener.
  */
 export function createQueryHandler(opts: QueryHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { store } = opts;
+  const store = limitTraceSize(opts.store, opts.maxTraceSpans ?? DEFAULT_MAX_TRACE_SPANS);
   const now = opts.now ?? nowNano;
   const searchDefaults: SearchDefaults = { ...DEFAULT_SEARCH, ...opts.search };
   const maxDeltaNano = opts.maxClockSkewAdjustNano ?? 0n;

@@ -26,3 +26,4 @@ export { parseAnnotationQuery, zipkinRoutes } from './zipkin.js';
 export type { ZipkinOptions } from './zipkin.js';
 export type { ApiContext, Route, RouteDef } from './context.js';
 export { denyQueryRequest, isOpenQueryPath } from './auth.js';
+export { DEFAULT_MAX_TRACE_SPANS, limitTraceSize, limitTraceSpans, truncationWarning } from './limits.js';
