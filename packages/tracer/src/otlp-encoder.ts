@@ -492,11 +492,14 @@ export class OtlpTraceEncoder {
 
   /** `KeyValue.key` field bytes (tag, length, UTF-8), cached for the first MAX_CACHED_KEYS keys. */
   private keyField(key: string): Uint8Array {
-    let kb = this.keys.get(key);
-    if (kb === undefined) {
-      kb = this.detached(() => this.stringField(0x0a, key));
-      if (this.keys.size < MAX_CACHED_KEYS) this.keys.set(key, kb);
-    }
+    const kb = this.keys.get(key);
+    return kb !== undefined ? kb : this.newKeyField(key);
+  }
+
+  // (separate from keyField: a closure capturing `key` there would allocate a context per call)
+  private newKeyField(key: string): Uint8Array {
+    const kb = this.detached(() => this.stringField(0x0a, key));
+    if (this.keys.size < MAX_CACHED_KEYS) this.keys.set(key, kb);
     return kb;
   }
 
