@@ -15,6 +15,7 @@ export async function startAgent(opts: Options, log: Logger): Promise<Services> 
   let drops = 0;
   const forwarder = new OtlpForwarder({
     url: opts['collector-url'] as string,
+    headers: parseHeaderList(opts['collector-headers'] as string | undefined),
     onDrop: (n, reason) => {
       if (drops++ % 100 === 0) log.warn('agent dropped spans', { spans: n, reason, dropsSoFar: drops });
     },
@@ -75,4 +76,16 @@ function samplingProxy(target: string) {
       .then(async (r) => reply(r.status, await r.text()))
       .catch((err: Error) => reply(502, JSON.stringify({ error: `collector sampling endpoint unreachable: ${err.message}` })));
   };
+}
+
+/** `key=value,key2=value2` (values URL-decoded), as OTEL_EXPORTER_OTLP_HEADERS. */
+export function parseHeaderList(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const part of (text ?? '').split(',')) {
+    if (!part.trim()) continue;
+    const i = part.indexOf('=');
+    if (i <= 0) throw new Error(`--collector-headers: expected key=value pairs separated by commas, got ${JSON.stringify(part.trim().slice(0, 40))}`);
+    out[part.slice(0, i).trim().toLowerCase()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return { ...out };
 }

@@ -109,11 +109,12 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       if (stages.tailPolicies) log.info('tail sampling on', { policies: stages.tailPolicies, decisionWaitMs: opts['tail-sampling-decision-wait'] });
       if (store instanceof QueueWriter) store.bindMetrics(pipeline.metrics.registry);
       const maxBodyBytes = opts['max-request-bytes'] as number;
-      await listen('otlp-http', opts['otlp-http-port'] as number, sec.ingestHttp((p) => createOtlpHttpHandler(p, { maxBodyBytes }), pipeline, 'otlp'));
-      announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes, ...sec.grpcOptions(pipeline) }));
-      announce('jaeger-grpc', await startJaegerGrpcReceiver(pipeline, { host, port: opts['jaeger-grpc-port'] as number, name: 'jaeger-grpc', maxMessageBytes: maxBodyBytes, ...sec.grpcOptions(pipeline) }));
-      await listen('jaeger-http', opts['jaeger-http-port'] as number, sec.ingestHttp((p) => createJaegerHttpHandler(p, { maxBodyBytes }), pipeline, 'plain'));
-      await listen('zipkin', opts['zipkin-port'] as number, sec.ingestHttp((p) => createZipkinHttpHandler(p, { maxBodyBytes }), pipeline, 'plain'));
+      const maxSpansPerRequest = opts['max-spans-per-request'] as number;
+      await listen('otlp-http', opts['otlp-http-port'] as number, sec.ingestHttp((p) => createOtlpHttpHandler(p, { maxBodyBytes, maxSpansPerRequest }), pipeline, 'otlp'));
+      announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes, maxSpansPerRequest, ...sec.grpcOptions(pipeline) }));
+      announce('jaeger-grpc', await startJaegerGrpcReceiver(pipeline, { host, port: opts['jaeger-grpc-port'] as number, name: 'jaeger-grpc', maxMessageBytes: maxBodyBytes, maxSpansPerRequest, ...sec.grpcOptions(pipeline) }));
+      await listen('jaeger-http', opts['jaeger-http-port'] as number, sec.ingestHttp((p) => createJaegerHttpHandler(p, { maxBodyBytes, maxSpansPerRequest }), pipeline, 'plain'));
+      await listen('zipkin', opts['zipkin-port'] as number, sec.ingestHttp((p) => createZipkinHttpHandler(p, { maxBodyBytes, maxSpansPerRequest }), pipeline, 'plain'));
       sampling = new SamplingStrategies({
         file: opts['sampling-strategies-file'] as string | undefined,
         adaptive: stages?.adaptive,
@@ -136,7 +137,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       // the archive belongs to the base store only: tenants' handlers get none (archiving answers 501)
       archive = traceArchive(opts);
       const arch = archive;
-      await listen('query', opts['query-port'] as number, sec.queryHttp((s) => createQueryHandler({ store: s, uiDir, archive: s === store ? arch : undefined }), store));
+      await listen('query', opts['query-port'] as number, sec.queryHttp((s) => createQueryHandler({ store: s, uiDir, archive: s === store ? arch : undefined, maxTraceSpans: opts['query-max-trace-spans'] as number }), store));
     }
     const p = pipeline;
     const samplingHandler = sampling?.handler();
@@ -157,7 +158,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     });
 
     if ((opts.retention as number | undefined) && (command === 'all-in-one' || command === 'collector')) {
-      stoppers.push(startRetention(() => [store], { retentionMs: opts.retention as number }, log));
+      stoppers.push(startRetention(async () => [store, ...(await sec.tenantStores())], { retentionMs: opts.retention as number }, log));
     }
 
     if (opts.demo && command === 'all-in-one') {

@@ -26,6 +26,8 @@ export interface ForwarderOptions {
   timeoutMs?: number;
   metrics?: CollectorMetrics;
   onDrop?: (spans: number, reason: string) => void;
+  /** Extra request headers, e.g. `authorization` (ingest token) and the tenant header. */
+  headers?: Record<string, string>;
 }
 
 export class OtlpForwarder {
@@ -34,7 +36,7 @@ export class OtlpForwarder {
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private closed = false;
-  private readonly o: Required<Omit<ForwarderOptions, 'metrics' | 'onDrop'>>;
+  private readonly o: Required<Omit<ForwarderOptions, 'metrics' | 'onDrop' | 'headers'>>;
   /** Spans delivered (collector answered 2xx), and dropped (with reason) — also in metrics. */
   delivered = 0;
   dropped = 0;
@@ -108,7 +110,7 @@ export class OtlpForwarder {
       try {
         const res = await fetch(this.o.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
+          headers: { ...this.opts.headers, 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
           body,
           signal: AbortSignal.timeout(this.o.timeoutMs),
         });
