@@ -162,11 +162,11 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
     }
 
     if (opts.demo && command === 'all-in-one') {
-      const demo = await startDemoTraffic(byName.get('otlp-http')!.address, byName.get('sampling')?.address, log);
+      const demo = await startDemoTraffic(byName.get('otlp-http')!.address, byName.get('sampling')?.address, log, opts);
       stoppers.push(demo.stop);
       const q = byName.get('query')!.address;
       const h = reachableHost(q.host);
-      log.info('demo running: open the UI', { url: `http://${h.includes(':') ? `[${h}]` : h}:${q.port}/`, gallery: demo.galleryUrl, faults: `curl -X POST ${demo.galleryUrl}/faults -d '{"slowQueryMs":3000,"cpuMs":200,"storeErrorRate":0.2}'` });
+      log.info('demo running: open the UI', { url: `${opts['tls-cert'] ? 'https' : 'http'}://${h.includes(':') ? `[${h}]` : h}:${q.port}/`, gallery: demo.galleryUrl, faults: `curl -X POST ${demo.galleryUrl}/faults -d '{"slowQueryMs":3000,"cpuMs":200,"storeErrorRate":0.2}'` });
     }
   } catch (err) {
     for (const s of stoppers) await s().catch(() => {});
