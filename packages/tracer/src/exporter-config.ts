@@ -1,14 +1,18 @@
 /**
  * The `remote` reporter type: `reporter: {type: 'remote', protocol, endpoint, …}` and its selection
  * from the standard environment (`OTEL_TRACES_EXPORTER`, `OTEL_EXPORTER_OTLP_*`, `OTEL_BSP_*`,
- * `OTEL_EXPORTER_JAEGER_*` / `JAEGER_*`, `OTEL_EXPORTER_ZIPKIN_ENDPOINT`).
+ * `OTEL_EXPORTER_JAEGER_*` / `JAEGER_*`, `OTEL_EXPORTER_ZIPKIN_ENDPOINT`). Headers (`headers`) and TLS files
+ * (`caFile`, `clientCertFile`, `clientKeyFile`) apply to every HTTP and gRPC sender; from the
+ * environment they come from `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS` / `…_CERTIFICATE` /
+ * `…_CLIENT_CERTIFICATE` / `…_CLIENT_KEY`.
  */
+import { readFileSync } from 'node:fs';
 import type { ReporterConfig } from './config.js';
 import { ConfigError } from './config.js';
 import type { RemoteReporterOptions } from './remote-reporter.js';
 import { RemoteReporter } from './remote-reporter.js';
 import { OtlpGrpcSender } from './grpc-sender.js';
-import type { Sender } from './senders.js';
+import type { Sender, TlsOptions } from './senders.js';
 import { JaegerHttpSender, JaegerUdpSender, OtlpHttpSender, ZipkinSender } from './senders.js';
 
 export const REMOTE_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc', 'jaeger-udp', 'jaeger-http', 'zipkin'] as const;
@@ -19,6 +23,9 @@ export const REMOTE_KEYS = [
   'endpoint',
   'collectorEndpoint',
   'headers',
+  'caFile',
+  'clientCertFile',
+  'clientKeyFile',
   'compression',
   'timeoutMs',
   'agentHost',
@@ -104,6 +111,14 @@ export function reporterConfigFromEnv(env: Record<string, string | undefined>): 
     const hk = e('OTEL_EXPORTER_OTLP_TRACES_HEADERS') ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
     const h = e(hk);
     if (h) c.headers = kvList(h, hk);
+    const file = (name: string, field: string) => {
+      const k = e(`OTEL_EXPORTER_OTLP_TRACES_${name}`) ? `OTEL_EXPORTER_OTLP_TRACES_${name}` : `OTEL_EXPORTER_OTLP_${name}`;
+      const v = e(k);
+      if (v !== undefined) c[field] = v;
+    };
+    file('CERTIFICATE', 'caFile');
+    file('CLIENT_CERTIFICATE', 'clientCertFile');
+    file('CLIENT_KEY', 'clientKeyFile');
     const ck = e('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION') ? 'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION' : 'OTEL_EXPORTER_OTLP_COMPRESSION';
     const comp = e(ck)?.toLowerCase();
     if (comp !== undefined) {
@@ -142,6 +157,27 @@ function optNum(c: ReporterConfig, k: string, min = 0): number | undefined {
   return v;
 }
 
+/** Reads the PEM files a config names (`caFile`, `clientCertFile` + `clientKeyFile`). */
+function tlsOptions(c: ReporterConfig): TlsOptions | undefined {
+  const read = (k: string): Buffer | undefined => {
+    const v = c[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw new ConfigError(`reporter.${k}`, 'expected a file path');
+    try {
+      return readFileSync(v);
+    } catch (e) {
+      throw new ConfigError(`reporter.${k}`, `cannot read ${JSON.stringify(v)}: ${(e as Error).message}`);
+    }
+  };
+  const ca = read('caFile');
+  const cert = read('clientCertFile');
+  const key = read('clientKeyFile');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(cert === undefined ? 'reporter.clientCertFile' : 'reporter.clientKeyFile', 'a client certificate needs its key and the other way round (clientCertFile + clientKeyFile)');
+  }
+  return ca || cert ? { ca, cert, key } : undefined;
+}
+
 /** Builds the sender a validated `remote` reporter config names. */
 export function buildSender(c: ReporterConfig): Sender {
   const protocol = (c.protocol ?? (c.collectorEndpoint ? 'jaeger-http' : c.agentHost || c.agentPort ? 'jaeger-udp' : 'http/protobuf')) as RemoteProtocol;
@@ -162,6 +198,7 @@ export function buildSender(c: ReporterConfig): Sender {
   const http = {
     url: endpoint as string,
     headers: c.headers as Record<string, string> | undefined,
+    tls: tlsOptions(c),
     compression: c.compression as 'gzip' | 'none' | undefined,
     timeoutMs: optNum(c, 'timeoutMs', 1),
   };

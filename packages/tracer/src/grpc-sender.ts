@@ -96,7 +96,9 @@ export class OtlpGrpcSender implements Sender {
   }
   private connect(): Promise<{ grpc: Grpc; client: GrpcClient }> {
     this.client ??= import('@grpc/grpc-js').then((grpc) => {
-      const creds = this.secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+      const tls = this.opts.tls ?? {};
+      const buf = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
+      const creds = this.secure ? grpc.credentials.createSsl(buf(tls.ca), buf(tls.key), buf(tls.cert)) : grpc.credentials.createInsecure();
       const options: Record<string, number> = {};
       if ((this.opts.compression ?? 'gzip') === 'gzip') options['grpc.default_compression_algorithm'] = 2;
       return { grpc, client: new grpc.Client(this.target, creds, options) };

@@ -22,7 +22,7 @@ export { nowNanos, toNanos, millisToNanos } from './time.js';
 export { RemoteReporter } from './remote-reporter.js';
 export type { RemoteReporterOptions } from './remote-reporter.js';
 export { OtlpHttpSender, ZipkinSender, JaegerHttpSender, JaegerUdpSender, HttpPoster, parseRetryAfter, isRetryableStatus } from './senders.js';
-export type { Sender, SendOutcome, SpanEncoder, HttpSenderOptions, UdpSenderOptions } from './senders.js';
+export type { Sender, SendOutcome, SpanEncoder, HttpSenderOptions, TlsOptions, UdpSenderOptions } from './senders.js';
 export { buildRemoteReporter, buildSender, reporterConfigFromEnv, REMOTE_PROTOCOLS, REMOTE_KEYS } from './exporter-config.js';
 export type { RemoteProtocol } from './exporter-config.js';
 export { instrumentHttp, uninstrumentHttp, setHttpRoute } from './instrument/http.js';

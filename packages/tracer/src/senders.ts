@@ -62,9 +62,21 @@ export function parseRetryAfter(v: string | string[] | undefined, now = Date.now
   return Math.max(0, Math.min(t - now, 3_600_000));
 }
 
+/** TLS material for `https://` endpoints (PEM); without `ca` the system's trusted roots are used. */
+export interface TlsOptions {
+  /** Trusted CA certificate(s) for the server's certificate, e.g. a private CA or a self-signed cert. */
+  ca?: string | Buffer;
+  /** Client certificate (chain) and its private key, for servers that require mutual TLS. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
 export interface HttpSenderOptions {
   url: string;
+  /** Sent with every request (HTTP headers; gRPC metadata), e.g. `authorization`, `x-tenant`. */
   headers?: Record<string, string>;
+  /** For `https://` URLs. */
+  tls?: TlsOptions;
   /** 'gzip' (default) or 'none'. */
   compression?: 'gzip' | 'none';
   /** Per-request timeout in ms (default 10000). */
@@ -85,7 +97,11 @@ export class HttpPoster {
     this.url = new URL(opts.url);
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`not an http(s) URL: ${opts.url}`);
     this.mod = this.url.protocol === 'https:' ? https : http;
-    this.agent = new this.mod.Agent({ keepAlive: true, maxSockets: 4 });
+    const tls = opts.tls ?? {};
+    this.agent =
+      this.url.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, maxSockets: 4, ca: tls.ca, cert: tls.cert, key: tls.key })
+        : new http.Agent({ keepAlive: true, maxSockets: 4 });
     this.headers = { ...opts.headers };
     this.compression = opts.compression ?? 'gzip';
     this.timeoutMs = opts.timeoutMs ?? 10_000;
