@@ -100,7 +100,7 @@ export class OtlpGrpcSender implements Sender {
       const buf = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
       const creds = this.secure ? grpc.credentials.createSsl(buf(tls.ca), buf(tls.key), buf(tls.cert)) : grpc.credentials.createInsecure();
       const options: Record<string, number> = {};
-      if ((this.opts.compression ?? 'gzip') === 'gzip') options['grpc.default_compression_algorithm'] = 2;
+      if (this.opts.compression === 'gzip') options['grpc.default_compression_algorithm'] = 2;
       return { grpc, client: new grpc.Client(this.target, creds, options) };
     });
     return this.client;

@@ -77,7 +77,10 @@ export interface HttpSenderOptions {
   headers?: Record<string, string>;
   /** For `https://` URLs. */
   tls?: TlsOptions;
-  /** 'gzip' (default) or 'none'. */
+  /**
+   * 'none' (default, as the OpenTelemetry exporters) or 'gzip' (level 1). gzip costs about as much
+   * CPU as encoding the spans (bench/tracer-export.bench.ts) and pays only on slow or metered links.
+   */
   compression?: 'gzip' | 'none';
   /** Per-request timeout in ms (default 10000). */
   timeoutMs?: number;
@@ -103,7 +106,7 @@ export class HttpPoster {
         ? new https.Agent({ keepAlive: true, maxSockets: 4, ca: tls.ca, cert: tls.cert, key: tls.key })
         : new http.Agent({ keepAlive: true, maxSockets: 4 });
     this.headers = { ...opts.headers };
-    this.compression = opts.compression ?? 'gzip';
+    this.compression = opts.compression ?? 'none';
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 

@@ -44,9 +44,12 @@ after(() => {
 });
 
 describe('RemoteReporter configuration', () => {
-  test('env: OTLP endpoint gets /v1/traces, headers and gzip go on the wire, protobuf by default', async () => {
+  test('env: OTLP endpoint gets /v1/traces, headers and gzip (when asked for) go on the wire, protobuf by default', async () => {
     received.length = 0;
-    const tracer = initTracer({ serviceName: 'env-svc' }, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: base + '/', OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20x,x-tenant=t1' } });
+    const tracer = initTracer(
+      { serviceName: 'env-svc' },
+      { env: { OTEL_EXPORTER_OTLP_ENDPOINT: base + '/', OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20x,x-tenant=t1', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' } },
+    );
     assert.ok(tracer.reporter instanceof RemoteReporter);
     tracer.getTracer('t').startSpan('one').end();
     await tracer.close();
@@ -58,6 +61,15 @@ describe('RemoteReporter configuration', () => {
     assert.equal(received[0].headers['content-type'], 'application/x-protobuf');
     assert.equal(received[0].spans[0].name, 'one');
     assert.equal(received[0].spans[0].resource.serviceName, 'env-svc');
+  });
+
+  test('no compression by default (as the OpenTelemetry exporters)', async () => {
+    received.length = 0;
+    const tracer = initTracer({ serviceName: 'plain' }, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: base } });
+    tracer.getTracer('t').startSpan('uncompressed').end();
+    await tracer.close();
+    assert.equal(received[0].headers['content-encoding'], undefined);
+    assert.equal(received[0].spans[0].name, 'uncompressed');
   });
 
   test('env: TRACES_ENDPOINT is used as is; http/json; compression none', async () => {
