@@ -232,6 +232,11 @@ describe('image-gallery demo on all-in-one', { timeout: 240_000 }, () => {
       assert.equal(tag(caller, 'error'), true);
       assert.equal(tag(caller, 'http.status_code'), 500);
 
+      // the dependency graph counts the failed calls on the gallery → store edge
+      const deps = await getJson(r.url('query', `/api/dependencies?endTs=${Date.now()}&lookback=600000`));
+      const edge = (deps.body.data as { parent: string; child: string; callCount: number; errorCount: number }[]).find((d) => d.parent === 'gallery-api' && d.child === 'image-store')!;
+      assert.ok(edge && edge.errorCount >= 1 && edge.errorCount < edge.callCount, JSON.stringify(edge));
+
       // and the error is searchable the Jaeger way
       const search = await getJson(r.url('query', `/api/traces?service=image-store&tags=${encodeURIComponent('{"error":"true"}')}&start=${since * 1000}&limit=5`));
       assert.ok((search.body.data as JTrace[]).length >= 1, 'error=true search finds store failures');
