@@ -355,13 +355,15 @@ function isStreamFull(err: unknown): boolean {
 }
 
 class PublisherMetrics {
+  private readonly all: Array<Counter | Gauge | Histogram> = [];
   readonly messages: Counter;
   readonly spans: Counter;
   readonly bytes: Counter;
   readonly refusedSpans: Counter;
   readonly publishSeconds: Histogram;
-  constructor(r: Registry, stats: () => { bytes: number; messages: number; maxBytes: number }) {
+  constructor(registry: Registry, stats: () => { bytes: number; messages: number; maxBytes: number }) {
     const p = 'ariadne_collector_stream';
+    const r = { register: <M extends Counter | Gauge | Histogram>(m: M): M => (this.all.push(m), registry.register(m)) };
     this.messages = r.register(new Counter(`${p}_messages_published_total`, 'Messages published to the span stream and acknowledged by JetStream.', []));
     this.spans = r.register(new Counter(`${p}_spans_published_total`, 'Spans published to the span stream and acknowledged by JetStream.', []));
     this.bytes = r.register(new Counter(`${p}_bytes_published_total`, 'Payload bytes published to the span stream.', []));
@@ -372,6 +374,11 @@ class PublisherMetrics {
     r.register(new Gauge(`${p}_bytes`, 'Bytes in the span stream (not yet ingested), read every few seconds.', () => stats().bytes));
     r.register(new Gauge(`${p}_messages`, 'Messages in the span stream (not yet ingested), read every few seconds.', () => stats().messages));
     r.register(new Gauge(`${p}_max_bytes`, 'The span stream\'s byte limit (--queue-max-bytes); publishing is refused past it.', () => stats().maxBytes));
+  }
+
+  /** Expose these metrics in another registry too (e.g. the collector's /metrics). */
+  bindTo(registry: Registry): void {
+    for (const m of this.all) registry.register(m);
   }
 }
 
@@ -384,8 +391,13 @@ export interface IngesterOptions extends StreamSettings {
   consumer?: string;
   /** How long a delivered message may stay unacknowledged before it is redelivered. Default 30 s. */
   ackWaitMs?: number;
-  /** Most messages fetched and written together (each is one collector batch). Default 100. */
+  /** Most messages fetched at once (each is one collector batch of up to ~1000 spans). Default 100. */
   maxMessages?: number;
+  /**
+   * Most spans per storage write: the fetched messages are written in groups of whole messages up
+   * to this many spans (a message larger than it is written alone). Default 10 000.
+   */
+  maxBatchSpans?: number;
   /** Backoff between failed store writes: first and largest delay. Default 200 ms … 10 s. */
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -419,6 +431,7 @@ export class NatsIngester {
   private consumer!: Consumer;
   private stats = { pending: 0, ackPending: 0, redelivered: 0, streamBytes: 0, streamMessages: 0 };
   private readonly maxMessages: number;
+  private readonly maxBatchSpans: number;
   private readonly ackWaitMs: number;
   private readonly consumerName: string;
 
@@ -429,6 +442,7 @@ export class NatsIngester {
     private readonly opts: IngesterOptions,
   ) {
     this.maxMessages = opts.maxMessages ?? 100;
+    this.maxBatchSpans = opts.maxBatchSpans ?? 10_000;
     this.ackWaitMs = opts.ackWaitMs ?? 30_000;
     this.consumerName = opts.consumer ?? DEFAULT_CONSUMER;
     this.metrics = new IngesterMetrics(opts.registry ?? new Registry(), () => this.stats, () => (this.storeOk ? 1 : 0));
@@ -583,9 +597,10 @@ export class NatsIngester {
     return out;
   }
 
+  /** Decode the fetched messages and write them in groups of at most `maxBatchSpans` spans. */
   private async process(msgs: JsMsg[]): Promise<void> {
-    const spans: Span[] = [];
-    const good: JsMsg[] = [];
+    let spans: Span[] = [];
+    let good: JsMsg[] = [];
     for (const m of msgs) {
       if (m.info.deliveryCount > 1) this.metrics.redeliveries.inc();
       const format = m.headers?.get(STREAM_FORMAT_HEADER) ?? '';
@@ -596,19 +611,32 @@ export class NatsIngester {
         this.release(m, 'nak', UNKNOWN_FORMAT_DELAY_MS);
         continue;
       }
+      let decoded: Span[];
       try {
-        const decoded = decodeSpanMessage(m.data);
-        for (const s of decoded) spans.push(s);
-        good.push(m);
+        decoded = decodeSpanMessage(m.data);
       } catch (err) {
         // A malformed payload will never decode: remove it from the stream, and count it.
         this.metrics.dropped.inc({ reason: 'undecodable' });
         this.r.log.error('undecodable message dropped from the stream', { seq: m.seq, err: (err as Error).message });
         this.release(m, 'term');
+        continue;
       }
+      if (good.length > 0 && spans.length + decoded.length > this.maxBatchSpans) {
+        if (!(await this.write(spans, good))) return;
+        spans = [];
+        good = [];
+      }
+      for (const s of decoded) spans.push(s);
+      good.push(m);
     }
-    if (good.length === 0) return;
+    if (good.length) await this.write(spans, good);
+  }
 
+  /**
+   * Write `spans` (retrying with backoff while the store fails), then acknowledge `good`.
+   * Resolves false when the ingester is stopping and handed the messages back instead.
+   */
+  private async write(spans: Span[], good: JsMsg[]): Promise<boolean> {
     let attempt = 0;
     for (;;) {
       const started = performance.now();
@@ -626,14 +654,11 @@ export class NatsIngester {
         if (attempt === 1 || attempt % 10 === 0) {
           this.r.log.warn('store write failed; retrying (messages stay in the stream)', { err: this.lastWriteError, attempt, spans: spans.length, messages: good.length });
         }
+        if (!this.stopping) await this.sleep(backoff(attempt, this.opts.retryInitialMs ?? 200, this.opts.retryMaxMs ?? 10_000));
         if (this.stopping) {
-          for (const m of good) this.release(m, 'nak');
-          return;
-        }
-        await this.sleep(backoff(attempt, this.opts.retryInitialMs ?? 200, this.opts.retryMaxMs ?? 10_000));
-        if (this.stopping) {
-          for (const m of good) this.release(m, 'nak');
-          return;
+          // Hand back this batch and every message still held (the rest of the fetch).
+          for (const m of [...this.held]) this.release(m, 'nak');
+          return false;
         }
       }
     }
@@ -646,6 +671,7 @@ export class NatsIngester {
     this.metrics.spansStored.inc({}, spans.length);
     this.metrics.batchSpans.observe(spans.length);
     if (Number.isFinite(oldest)) this.metrics.lastBatchAge = Math.max(0, (Date.now() - oldest) / 1000);
+    return true;
   }
 
   private release(m: JsMsg, how: 'ack' | 'nak' | 'term', delayMs?: number): void {

@@ -248,6 +248,35 @@ describe('NATS JetStream buffered ingestion', { skip }, () => {
     }
   });
 
+  it('writes fetched messages in groups of whole messages of at most maxBatchSpans spans', async () => {
+    const n = names();
+    const pub = await NatsSpanPublisher.start({ servers: nats.url, ...n });
+    const sizes: number[] = [];
+    const sent: Span[] = [];
+    for (let i = 0; i < 10; i++) {
+      const batch = spans(i === 7 ? 70 : 20);
+      sent.push(...batch);
+      await pub.writeSpans(batch);
+    }
+    const store = new MemoryStore();
+    const ing = await NatsIngester.start({
+      servers: nats.url,
+      ...n,
+      maxBatchSpans: 50,
+      store: { writeSpans: (b: readonly Span[]) => (sizes.push(b.length), store.writeSpans(b)) },
+    });
+    try {
+      await waitFor('every span stored', async () => (await countStored(store, sent)).found === sent.length);
+      assert.equal(sizes.reduce((a, b) => a + b, 0), 250);
+      // A 70-span message is written alone; every other write is at most 50 spans.
+      for (const n of sizes) assert.ok(n <= 50 || n === 70, `a write of ${n} spans`);
+      assert.ok(sizes.includes(70));
+    } finally {
+      await ing.close();
+      await pub.close();
+    }
+  });
+
   it('refuses to use an existing stream that is not a work queue', async () => {
     const nc = await connect({ servers: nats.url });
     try {
