@@ -13,6 +13,8 @@ import { NatsIngester, NatsSpanPublisher } from '../src/nats.js';
 import { QueueFullError, SpanPipeline } from '../src/pipeline.js';
 import { createOtlpHttpHandler } from '../src/otlp-http.js';
 import { startHttpServer } from '../src/http.js';
+import { OTLP_TRACE_EXPORT_PATH, startOtlpGrpcReceiver } from '../src/grpc.js';
+import * as grpc from '@grpc/grpc-js';
 import { encodeOtlpProtobuf } from '@ariadne/codec';
 import { encodeSpanMessages, STREAM_FORMAT_HEADER } from '../src/queue-format.js';
 import { spans } from './helpers.js';
@@ -131,6 +133,19 @@ describe('NATS JetStream buffered ingestion', { skip }, () => {
       assert.ok(pub.metrics.refusedSpans.value({ reason: 'stream_full' }) >= 10);
       // Direct writes see the same error type the receivers map to 503 / UNAVAILABLE.
       await assert.rejects(pub.writeSpans(spans(10)), QueueFullError);
+      const grpcListener = await startOtlpGrpcReceiver(pipeline, { port: 0, name: 'otlp-grpc' });
+      try {
+        const client = new grpc.Client(`127.0.0.1:${grpcListener.address.port}`, grpc.credentials.createInsecure());
+        const err = await new Promise<grpc.ServiceError | null>((resolve) =>
+          client.makeUnaryRequest(OTLP_TRACE_EXPORT_PATH, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(encodeOtlpProtobuf(spans(10))), (e) => {
+            client.close();
+            resolve(e);
+          }),
+        );
+        assert.equal(err?.code, grpc.status.UNAVAILABLE, 'gRPC: UNAVAILABLE when the stream is full');
+      } finally {
+        await grpcListener.close();
+      }
       // Nothing acknowledged was pushed out to make room (nats-server before 2.10.5 would delete
       // the oldest message with a stream max_bytes: the publisher enforces the limit there).
       const nc = await connect({ servers: nats.url });
