@@ -11,6 +11,7 @@ import type { Span } from '@ariadne/model';
 import { openStore, type SpanStore } from '@ariadne/storage';
 import type { Options } from './flags.js';
 import type { Logger } from './log.js';
+import { startRetention } from './retention.js';
 
 export interface Services {
   close(): Promise<void>;
@@ -121,6 +122,7 @@ export async function startIngester(opts: Options, log: Logger): Promise<Service
   });
   let ingester: NatsIngester | undefined;
   let admin: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  let stopRetention: (() => Promise<void>) | undefined;
   try {
     ingester = await NatsIngester.start({
       ...settings,
@@ -149,7 +151,10 @@ export async function startIngester(opts: Options, log: Logger): Promise<Service
       { host: opts.host as string, port: opts['admin-port'] as number, name: 'admin' },
     );
     log.info('listening', { listener: 'admin', transport: 'http', address: `${admin.address.host}:${admin.address.port}`, host: admin.address.host, port: admin.address.port });
+    // With several ingesters each purges; purging is idempotent.
+    if (opts.retention) stopRetention = startRetention(() => [store], { retentionMs: opts.retention as number }, log);
   } catch (err) {
+    await stopRetention?.().catch(() => {});
     await admin?.close().catch(() => {});
     await ingester?.close().catch(() => {});
     await store.close().catch(() => {});
@@ -160,6 +165,7 @@ export async function startIngester(opts: Options, log: Logger): Promise<Service
   return {
     async close() {
       // Stop taking messages, finish (or hand back) the batch in hand, then close the store.
+      await stopRetention?.();
       await running.close();
       await server.close();
       await store.close();
