@@ -9,6 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { decodeOtlpProtobuf, encodeOtlpProtobuf } from '@ariadne/codec';
@@ -138,6 +139,13 @@ async function storedSpans(metricsUrl: string): Promise<number> {
   return total;
 }
 
+/** CPU seconds (user + system) used so far by process `pid`, or by its thread `tid`. */
+function cpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -148,6 +156,9 @@ async function oneRun(seconds: number, concurrency: number) {
   const dir = tempDir('ariadne-bench-');
   const app = await startAriadne({ args: ['--data-dir', dir.path, '--storage', args.storage!], waitFor: ['otlp-http', 'admin'] });
   try {
+    const pid = app.proc.pid!;
+    const cpu0 = cpuSeconds(pid);
+    const main0 = cpuSeconds(pid, pid);
     const child = fork(new URL(import.meta.url).pathname, ['--worker', app.url('otlp-http', '/v1/traces'), '--seconds', String(seconds), '--concurrency', String(concurrency)], {
       execArgv: ['--conditions=source', '--import', 'tsx'],
     });
@@ -155,9 +166,21 @@ async function oneRun(seconds: number, concurrency: number) {
       child.on('message', (m) => resolve(m as never));
       child.on('exit', (code) => code && reject(new Error(`load generator exited ${code}`)));
     });
+    const cpu = cpuSeconds(pid) - cpu0;
+    const mainCpu = cpuSeconds(pid, pid) - main0;
     const stored = await storedSpans(app.url('admin', '/metrics'));
     const acked = result.ok * SPANS_PER_REQUEST;
-    return { ...result, spansPerSec: acked / seconds, acked, stored, peakMiB: peakRssMiB(app.proc.pid!) };
+    return {
+      ...result,
+      spansPerSec: acked / seconds,
+      acked,
+      stored,
+      peakMiB: peakRssMiB(pid),
+      // Server CPU per acknowledged span: all threads, and the main (event loop) thread alone.
+      // Unlike spans/s these barely depend on what else runs on the machine.
+      cpuUsPerSpan: (cpu * 1e6) / acked,
+      mainUsPerSpan: (mainCpu * 1e6) / acked,
+    };
   } finally {
     await app.stop();
     dir.remove();
@@ -178,7 +201,8 @@ if (args.worker) {
     runs.push(res);
     console.log(
       `run ${r + 1}: ${Math.round(res.spansPerSec).toLocaleString('en')} spans/s acked (${args.storage}), ack p50 ${res.p50.toFixed(1)} ms p99 ${res.p99.toFixed(1)} ms, ` +
-        `refused ${res.refused}, failed ${res.failed}, stored ${res.stored} of ${res.acked} acked, server peak RSS ${res.peakMiB.toFixed(0)} MiB`,
+        `refused ${res.refused}, failed ${res.failed}, stored ${res.stored} of ${res.acked} acked, server peak RSS ${res.peakMiB.toFixed(0)} MiB, ` +
+        `server CPU ${res.cpuUsPerSpan.toFixed(1)} µs/span (main thread ${res.mainUsPerSpan.toFixed(1)} µs/span)`,
     );
     if (res.stored < res.acked) console.log(`  !! ${res.acked - res.stored} acknowledged spans not stored`);
   }
@@ -187,5 +211,11 @@ if (args.worker) {
     `median over ${runs.length} runs of ${seconds}s, concurrency ${concurrency}: ${Math.round(rate).toLocaleString('en')} spans/s acked and stored; ` +
       `p99 ack ${median(runs.map((r) => r.p99)).toFixed(1)} ms; peak RSS ${median(runs.map((r) => r.peakMiB)).toFixed(0)} MiB; ` +
       `ratio to raw decode ${(rate / decodeRate).toFixed(2)}`,
+  );
+  const cpuUs = median(runs.map((r) => r.cpuUsPerSpan));
+  const mainUs = median(runs.map((r) => r.mainUsPerSpan));
+  console.log(
+    `server CPU per acked span: ${cpuUs.toFixed(1)} µs (all threads), ${mainUs.toFixed(1)} µs (main thread); ` +
+      `ceiling on 2 idle cores ≈ ${Math.round(Math.min(2e6 / cpuUs, 1e6 / mainUs)).toLocaleString('en')} spans/s; load average ${loadavg()[0].toFixed(1)}`,
   );
 }

@@ -15,10 +15,18 @@ import { CollectorMetrics } from './metrics.js';
 export interface PipelineOptions {
   /** Validation limits (merged over `DEFAULT_LIMITS`). */
   limits?: Partial<ValidationLimits>;
-  /** Flush when the pending batch reaches this many spans. Default 1000. */
+  /**
+   * Most spans handed to the store in one write. Default 5000. Under load a write takes whatever
+   * arrived while the previous ones ran (whole requests, up to this), so commits grow with load.
+   */
   maxBatchSpans?: number;
   /** Flush a non-full batch at the latest this long after its first span arrived. Default 5 ms. */
   maxBatchDelayMs?: number;
+  /**
+   * Store writes running at once. Default 2: the next batch is handed over (and turned into rows)
+   * while the previous one commits, so the event loop and the store's commit overlap.
+   */
+  maxWritesInFlight?: number;
   /** Spans held (queued + being written) before ingest is refused. Default 100 000. */
   maxQueueSpans?: number;
   /** Estimated bytes held (queued + being written) before ingest is refused. Default 256 MiB. */
@@ -85,6 +93,7 @@ export class SpanPipeline {
   readonly limits: ValidationLimits;
   readonly maxBatchSpans: number;
   readonly maxBatchDelayMs: number;
+  readonly maxWritesInFlight: number;
   readonly maxQueueSpans: number;
   readonly maxQueueBytes: number;
 
@@ -93,7 +102,7 @@ export class SpanPipeline {
   private pendingBytes = 0;
   private inflightSpans = 0;
   private inflightBytes = 0;
-  private inflight: Promise<void> | undefined;
+  private writesInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -107,8 +116,9 @@ export class SpanPipeline {
     opts: PipelineOptions = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.maxBatchSpans = positive(opts.maxBatchSpans ?? 1000, 'maxBatchSpans');
+    this.maxBatchSpans = positive(opts.maxBatchSpans ?? 5000, 'maxBatchSpans');
     this.maxBatchDelayMs = nonNegative(opts.maxBatchDelayMs ?? 5, 'maxBatchDelayMs');
+    this.maxWritesInFlight = positive(Math.floor(opts.maxWritesInFlight ?? 2), 'maxWritesInFlight');
     this.maxQueueSpans = positive(opts.maxQueueSpans ?? 100_000, 'maxQueueSpans');
     this.maxQueueBytes = positive(opts.maxQueueBytes ?? 256 * 1024 * 1024, 'maxQueueBytes');
     this.metrics = opts.metrics ?? new CollectorMetrics();
@@ -189,7 +199,7 @@ export class SpanPipeline {
     if (this.closing) return this.closing;
     this.closed = true;
     this.closing = new Promise<void>((resolve) => {
-      if (this.pending.length === 0 && !this.inflight) return resolve();
+      if (this.pending.length === 0 && this.writesInFlight === 0) return resolve();
       this.drainWaiters.push(resolve);
       this.flush();
     });
@@ -198,7 +208,7 @@ export class SpanPipeline {
 
   /** Decide whether to flush now or arm the max-delay timer. */
   private schedule(): void {
-    if (this.inflight || this.pending.length === 0) return; // the write's completion reschedules
+    if (this.writesInFlight >= this.maxWritesInFlight || this.pending.length === 0) return; // a write's completion reschedules
     const age = now() - this.pending[0].enqueuedAt;
     if (this.closed || this.pendingSpans >= this.maxBatchSpans || age >= this.maxBatchDelayMs) {
       this.flush();
@@ -213,13 +223,13 @@ export class SpanPipeline {
     }
   }
 
-  /** Start one store write with the oldest pending entries (whole entries, up to maxBatchSpans). */
+  /** Start one store write with the oldest pending entries (whole entries, up to maxBatchSpans), if a write slot is free. */
   private flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.inflight || this.pending.length === 0) return;
+    if (this.writesInFlight >= this.maxWritesInFlight || this.pending.length === 0) return;
     let n = 0;
     let take = 0;
     while (take < this.pending.length && (take === 0 || n + this.pending[take].spans.length <= this.maxBatchSpans)) {
@@ -231,8 +241,9 @@ export class SpanPipeline {
     for (const e of batch) bytes += e.bytes;
     this.pendingSpans -= n;
     this.pendingBytes -= bytes;
-    this.inflightSpans = n;
-    this.inflightBytes = bytes;
+    this.inflightSpans += n;
+    this.inflightBytes += bytes;
+    this.writesInFlight++;
     const spans: Span[] = batch.length === 1 ? batch[0].spans : batch.flatMap((e) => e.spans);
     const started = now();
     let write: Promise<void>;
@@ -241,7 +252,7 @@ export class SpanPipeline {
     } catch (err) {
       write = Promise.reject(err);
     }
-    this.inflight = write.then(
+    const done = write.then(
       () => {
         const secs = (now() - started) / 1000;
         this.recordBatch(n, secs);
@@ -259,12 +270,12 @@ export class SpanPipeline {
         }
       },
     );
-    void this.inflight.then(() => {
-      this.inflight = undefined;
-      this.inflightSpans = 0;
-      this.inflightBytes = 0;
+    void done.then(() => {
+      this.writesInFlight--;
+      this.inflightSpans -= n;
+      this.inflightBytes -= bytes;
       if (this.pending.length) this.schedule();
-      else if (this.closed) {
+      else if (this.closed && this.writesInFlight === 0) {
         const waiters = this.drainWaiters;
         this.drainWaiters = [];
         for (const w of waiters) w();

@@ -65,9 +65,9 @@ describe('SpanPipeline', () => {
     );
   });
 
-  it('keeps at most one write in flight and batches what arrives meanwhile, in whole requests up to maxBatchSpans', async () => {
+  it('with maxWritesInFlight 1, keeps one write in flight and batches what arrives meanwhile, in whole requests up to maxBatchSpans', async () => {
     const store = new ControlledStore();
-    const p = new SpanPipeline(store.asStore(), { maxBatchSpans: 10, maxBatchDelayMs: 0 });
+    const p = new SpanPipeline(store.asStore(), { maxBatchSpans: 10, maxBatchDelayMs: 0, maxWritesInFlight: 1 });
     const first = p.ingest(spans(4), 'test');
     await store.waitForWrites(1);
     // While the first write is pending: 3+3+3 spans, then 5, then a request larger than a batch.
@@ -89,9 +89,39 @@ describe('SpanPipeline', () => {
     assert.equal(p.batchCount, 4);
   });
 
+  it('by default hands a second batch to the store while the first is written (overlap), never more, and batches the rest', async () => {
+    const store = new ControlledStore();
+    const p = new SpanPipeline(store.asStore(), { maxBatchSpans: 10, maxBatchDelayMs: 0 });
+    assert.equal(p.maxWritesInFlight, 2);
+    const first = p.ingest(spans(4), 'test');
+    await store.waitForWrites(1);
+    const second = p.ingest(spans(2), 'test');
+    await store.waitForWrites(2);
+    // Both slots busy: these wait, and go out together when a slot frees.
+    const more = [p.ingest(spans(3), 'test'), p.ingest(spans(3), 'test'), p.ingest(spans(3), 'test')];
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(store.writes.length, 2, 'a third write started while two were in flight');
+    assert.equal(p.queuedSpans, 4 + 2 + 9);
+    assert.equal(await isSettled(first), false);
+    store.writes[1].resolve();
+    await second;
+    assert.equal(await isSettled(first), false, 'acked before its own write committed');
+    await store.waitForWrites(3);
+    store.writes[0].resolve();
+    store.writes[2].resolve();
+    await Promise.all([first, ...more]);
+    assert.equal(store.maxInFlight, 2);
+    assert.deepEqual(
+      store.writes.map((w) => w.spans.length),
+      [4, 2, 9],
+    );
+    assert.equal(p.queuedSpans, 0);
+    await p.close();
+  });
+
   it('rejects every waiter of a failed batch with StoreWriteError and keeps going', async () => {
     const store = new ControlledStore();
-    const p = new SpanPipeline(store.asStore(), { maxBatchSpans: 100, maxBatchDelayMs: 0 });
+    const p = new SpanPipeline(store.asStore(), { maxBatchSpans: 100, maxBatchDelayMs: 0, maxWritesInFlight: 1 });
     const blocker = p.ingest(spans(1), 'test');
     await store.waitForWrites(1);
     const a = p.ingest(spans(2), 'test');
