@@ -1,7 +1,11 @@
 /**
- * DuckDB store benchmark: load N realistic spans, then time trace-by-id and searches.
+ * Storage benchmark (DuckDB or ClickHouse): load N realistic spans, then time trace-by-id and searches.
  *
  *   node --conditions=source --import tsx bench/storage.bench.ts [--spans 1000000] [--dir /tmp/x] [--batch 1000] [--inflight 4] [--keep]
+ *   node --conditions=source --import tsx bench/storage.bench.ts --backend clickhouse [--clickhouse-url http://…:8123] [--spans 1000000]
+ *
+ * ClickHouse: without --clickhouse-url a clickhouse-server is started in a temp dir (test/helpers/clickhouse.ts)
+ * and stopped at the end; disk bytes are the active parts' bytes on disk of the bench database.
  *
  * Spans: ~10 per trace, 20 services, 200 operations (10 per service), 10 span attributes and 3
  * resource attributes each, spread over one hour (--hours N: N hours). Writes go through writeSpans in batches with
@@ -13,8 +17,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeSpan, randomSpanId, randomTraceId, SpanKind, StatusCode } from '@ariadne/model';
 import type { Attribute, Span } from '@ariadne/model';
-import { DuckDBStore } from '@ariadne/storage';
-import type { TraceQuery } from '@ariadne/storage';
+import { ClickHouseStore, DuckDBStore } from '@ariadne/storage';
+import type { SpanStore, TraceQuery } from '@ariadne/storage';
+import { startClickHouse, type ClickHouseCluster } from '../test/helpers/clickhouse.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,8 +30,34 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '200' },
     hours: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'duckdb' },
+    'clickhouse-url': { type: 'string' },
+    'clickhouse-database': { type: 'string', default: 'ariadne_bench' },
   },
 });
+const BACKEND = args.backend as 'duckdb' | 'clickhouse';
+if (BACKEND !== 'duckdb' && BACKEND !== 'clickhouse') throw new Error('--backend must be duckdb or clickhouse');
+let clickhouse: ClickHouseCluster | undefined;
+let chUrl = args['clickhouse-url'];
+
+async function openBenchStore(): Promise<SpanStore> {
+  if (BACKEND === 'duckdb') return DuckDBStore.open({ dataDir: dir });
+  return ClickHouseStore.open({ url: chUrl!, database: args['clickhouse-database'] });
+}
+
+async function chSql(query: string): Promise<string> {
+  const res = await fetch(chUrl!, { method: 'POST', body: query });
+  const text = await res.text();
+  if (!res.ok) throw new Error(text);
+  return text;
+}
+
+/** Bytes the bench data takes on disk. */
+async function diskBytes(): Promise<number> {
+  if (BACKEND === 'duckdb') return statSync(join(dir, 'ariadne.duckdb')).size;
+  const db = args['clickhouse-database']!;
+  return Number((await chSql(`SELECT sum(bytes) FROM system.parts WHERE active AND database = '${db}' FORMAT TSV`)).trim());
+}
 const N = Number(args.spans);
 const BATCH = Number(args.batch);
 const INFLIGHT = Number(args.inflight);
@@ -106,8 +137,19 @@ function fmt(ms: number): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`storage bench: ${N.toLocaleString()} spans into DuckDB at ${dir} (batch ${BATCH}, ${INFLIGHT} in flight)`);
-  const store = await DuckDBStore.open({ dataDir: dir });
+  if (BACKEND === 'clickhouse' && !chUrl) {
+    clickhouse = await startClickHouse({ shards: 1 });
+    chUrl = clickhouse.url;
+  }
+  if (BACKEND === 'clickhouse') {
+    await chSql(`DROP DATABASE IF EXISTS ${args['clickhouse-database']}`);
+    console.log(`storage bench: ${N.toLocaleString()} spans into ClickHouse ${(await chSql('SELECT version()')).trim()} at ${chUrl} (batch ${BATCH}, ${INFLIGHT} in flight)`);
+  } else {
+    console.log(`storage bench: ${N.toLocaleString()} spans into DuckDB at ${dir} (batch ${BATCH}, ${INFLIGHT} in flight)`);
+  }
+  const store = await openBenchStore();
+  const duck = store instanceof DuckDBStore ? store : undefined;
+  const commits = () => (duck ? duck.commitCount : (store as ClickHouseStore).insertCount);
   const sampleIds: string[] = [];
   const stepPerTrace = SPREAD / BigInt(Math.max(1, Math.ceil(N / 10)));
   let written = 0;
@@ -134,8 +176,9 @@ async function main(): Promise<void> {
     if (inflight.size >= INFLIGHT) await Promise.race(inflight);
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      const ws = store.writeStats;
-      console.log(`  ${written.toLocaleString()} spans, ${Math.round(written / ((lastReport - t0) / 1000)).toLocaleString()} spans/s (prepare ${(ws.prepareMs / 1000).toFixed(1)} s, append ${(ws.appendMs / 1000).toFixed(1)} s, commit ${(ws.commitMs / 1000).toFixed(1)} s, ${store.commitCount} commits)`);
+      const rate = `  ${written.toLocaleString()} spans, ${Math.round(written / ((lastReport - t0) / 1000)).toLocaleString()} spans/s`;
+      const ws = duck?.writeStats;
+      console.log(ws ? `${rate} (prepare ${(ws.prepareMs / 1000).toFixed(1)} s, append ${(ws.appendMs / 1000).toFixed(1)} s, commit ${(ws.commitMs / 1000).toFixed(1)} s, ${commits()} commits)` : `${rate} (${commits()} inserts)`);
     }
   }
   await Promise.all(inflight);
@@ -143,16 +186,18 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const cpuUs = cpu.user + cpu.system;
   const storeMs = loadMs - genMs;
-  console.log(`load: ${Math.round(N / (loadMs / 1000)).toLocaleString()} spans/s wall (${(loadMs / 1000).toFixed(1)} s, of which generating spans ${(genMs / 1000).toFixed(1)} s; ${Math.round(N / (storeMs / 1000)).toLocaleString()} spans/s excluding generation), ${store.commitCount} commits`);
+  console.log(`load: ${Math.round(N / (loadMs / 1000)).toLocaleString()} spans/s wall (${(loadMs / 1000).toFixed(1)} s, of which generating spans ${(genMs / 1000).toFixed(1)} s; ${Math.round(N / (storeMs / 1000)).toLocaleString()} spans/s excluding generation), ${commits()} ${duck ? 'commits' : 'inserts'}`);
 
-  console.log(`  CPU (all threads, incl. DuckDB's and span generation): ${(cpuUs / N).toFixed(1)} µs/span; without generation ≈ ${((cpuUs - genMs * 1000) / N).toFixed(1)} µs/span`);
-  const ws = store.writeStats;
-  console.log(`  store time: prepare rows ${(ws.prepareMs / 1000).toFixed(1)} s, append ${(ws.appendMs / 1000).toFixed(1)} s, commit ${(ws.commitMs / 1000).toFixed(1)} s`);
+  console.log(`  CPU of this process (all threads, incl. ${duck ? "DuckDB's" : 'the HTTP client'} and span generation): ${(cpuUs / N).toFixed(1)} µs/span; without generation ≈ ${((cpuUs - genMs * 1000) / N).toFixed(1)} µs/span`);
+  if (duck) {
+    const ws = duck.writeStats;
+    console.log(`  store time: prepare rows ${(ws.prepareMs / 1000).toFixed(1)} s, append ${(ws.appendMs / 1000).toFixed(1)} s, commit ${(ws.commitMs / 1000).toFixed(1)} s`);
+  }
   await store.close();
-  const bytes = statSync(join(dir, 'ariadne.duckdb')).size;
-  console.log(`disk: ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / N).toFixed(0)} bytes/span`);
+  const bytes = await diskBytes();
+  console.log(`disk: ${(bytes / 1e6).toFixed(1)} MB, ${(bytes / N).toFixed(0)} bytes/span${duck ? '' : ' (active parts, right after the load: merges may still shrink it)'}`);
 
-  const s2 = await DuckDBStore.open({ dataDir: dir });
+  const s2 = await openBenchStore();
   // trace by id (warm-up first)
   for (let i = 0; i < 20; i++) await s2.getTrace(sampleIds[i % sampleIds.length]);
   const byId: number[] = [];
@@ -166,8 +211,8 @@ async function main(): Promise<void> {
     if (spans.length === 0) throw new Error(`trace ${id} not found`);
   }
   byId.sort((a, b) => a - b);
-  console.log(`trace by id (first touch of each trace): p50 ${fmt(pct(byId, 50))}, p99 ${fmt(pct(byId, 99))} (${(spansSeen / QUERIES).toFixed(1)} spans/trace)`);
-  // the same traces again: DuckDB's buffer cache now holds their blocks
+  console.log(`trace by id (first touch of each trace${duck ? '' : '; the OS page cache may hold its parts'}): p50 ${fmt(pct(byId, 50))}, p99 ${fmt(pct(byId, 99))} (${(spansSeen / QUERIES).toFixed(1)} spans/trace)`);
+  // the same traces again: the buffer cache now holds their blocks
   const warm: number[] = [];
   rng = 4242;
   const again = Array.from({ length: QUERIES }, () => sampleIds[rand(sampleIds.length)]);
@@ -194,6 +239,15 @@ async function main(): Promise<void> {
       return { service: SERVICES[s], operation: OPS[s][rand(10)], tags: [{ key: 'cache.hit', op: '=', value: 'true' }], startTimeMin: T_START + SPREAD - 300_000_000_000n, startTimeMax: end, limit: 20 };
     }],
     ['regex tag (JS-evaluated)', () => ({ service: SERVICES[rand(20)], tags: [{ key: 'user.id', op: '~', value: '^user-99' }], startTimeMin: T_START, startTimeMax: end, limit: 20 })],
+    ['service+op+tag+minDuration, last hour', () => {
+      const s = rand(20);
+      return { service: SERVICES[s], operation: OPS[s][rand(10)], tags: [{ key: 'http.method', op: '=', value: rand(2) ? 'GET' : 'POST' }], minDurationNano: 100_000_000n, startTimeMin: end - 2n * HOUR, startTimeMax: end, limit: 20 };
+    }],
+    ['service+op+tag+minDuration, whole range', () => {
+      const s = rand(20);
+      return { service: SERVICES[s], operation: OPS[s][rand(10)], tags: [{ key: 'http.method', op: '=', value: rand(2) ? 'GET' : 'POST' }], minDurationNano: 100_000_000n, startTimeMin: T_START, startTimeMax: end, limit: 20 };
+    }],
+    ['attribute alone (no service), whole range', () => ({ tags: [{ key: 'user.id', op: '=', value: `user-${rand(10000)}` }], startTimeMin: T_START, startTimeMax: end, limit: 20 })],
   ];
   const all: number[] = [];
   for (const [name, make] of kinds) {
@@ -215,16 +269,18 @@ async function main(): Promise<void> {
 
   const d0 = performance.now();
   const deps = await s2.getDependencies({ endTime: end, lookback: SPREAD + HOUR });
-  console.log(`dependencies over the whole hour: ${fmt(performance.now() - d0)} (${deps.length} links)`);
+  console.log(`dependencies over the whole range (${Number(SPREAD / HOUR)} h): ${fmt(performance.now() - d0)} (${deps.length} links)`);
   const o0 = performance.now();
   await s2.getServices();
   await s2.getOperations({ service: SERVICES[0] });
   console.log(`services + operations: ${fmt(performance.now() - o0)}`);
   await s2.close();
   if (!args.keep && !args.dir) rmSync(dir, { recursive: true, force: true });
+  await clickhouse?.stop();
 }
 
-main().catch((e) => {
+main().catch(async (e) => {
   console.error(e);
+  await clickhouse?.stop();
   process.exit(1);
 });
