@@ -1,9 +1,9 @@
 import { validateSpans } from '@ariadne/model';
 import type { Span } from '@ariadne/model';
-import { openSamplingStore, type OpenSamplingStoreOptions, type SamplingStore, type SpanStore } from '@ariadne/storage';
+import { openSamplingStore, type OpenSamplingStoreOptions, type SamplingStore } from '@ariadne/storage';
 import { AdaptiveSampler, type AdaptiveOptions } from './adaptive.js';
 import { CollectorMetrics } from './metrics.js';
-import { PipelineClosedError, QueueFullError, SpanPipeline, StoreWriteError, type IngestResult, type PipelineOptions } from './pipeline.js';
+import { PipelineClosedError, QueueFullError, SpanPipeline, StoreWriteError, type IngestResult, type PipelineOptions, type SpanWriter } from './pipeline.js';
 import { loadTailPolicies, TailBufferFullError, TailSampler, type TailPolicy, type TailSamplingOptions } from './tail.js';
 
 export interface SamplingPipelineOptions extends PipelineOptions {
@@ -37,7 +37,7 @@ export class SamplingPipeline extends SpanPipeline {
   private tailClosed = false;
   private closingAll: Promise<void> | undefined;
 
-  constructor(store: SpanStore, opts: SamplingPipelineOptions = {}) {
+  constructor(store: SpanWriter, opts: SamplingPipelineOptions = {}) {
     super(store, opts);
     this.adaptive = opts.adaptive;
     if (opts.tail) this.tail = new TailSampler({ ...opts.tail, metrics: this.metrics }, (spans) => this.storeKept(spans));
@@ -149,7 +149,7 @@ export function defaultTailPolicies(latencyThresholdMs = 1000, probability = 0.1
  * Build the ingest pipeline with the configured sampling stages: a plain `SpanPipeline` when
  * neither adaptive nor tail sampling is on.
  */
-export async function startSamplingStages(store: SpanStore, o: SamplingStagesOptions): Promise<SamplingStages> {
+export async function startSamplingStages(store: SpanWriter, o: SamplingStagesOptions): Promise<SamplingStages> {
   if (!o.adaptive && !o.tail) return { pipeline: new SpanPipeline(store, o.pipeline), adaptive: undefined, tailPolicies: undefined, close: async () => {} };
   let tailPolicies: TailPolicy[] | undefined;
   if (o.tail) {
