@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { after, test } from 'node:test';
 import { startAriadne, tempDir, type Running } from './helpers.js';
 import { TENANTS, tenantSuite } from './tenants-suite.js';
 
@@ -46,3 +46,21 @@ for (const backend of ['memory', 'duckdb'] as const) {
         : undefined,
   });
 }
+
+test('without an allowed list, at most --multi-tenancy-max-tenants tenants; more are refused with 403', async () => {
+  const app = await startAriadne({ args: ['--storage', 'memory', '--multi-tenancy-enabled', '--multi-tenancy-max-tenants', '2'] });
+  try {
+    const post = (tenant: string) =>
+      fetch(app.url('otlp-http', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, body: '{"resourceSpans":[]}' });
+    assert.equal((await post('t1')).status, 200);
+    assert.equal((await post('t2')).status, 200);
+    const third = await post('t3');
+    assert.equal(third.status, 403);
+    assert.match(await third.text(), /too many tenants/);
+    assert.equal((await post('t1')).status, 200, 'known tenants keep working');
+    const q = await fetch(app.url('query', '/api/services'), { headers: { 'x-tenant': 't4' } });
+    assert.equal(q.status, 403, 'a new tenant on the query side is refused too');
+  } finally {
+    await app.stop();
+  }
+});

@@ -89,8 +89,13 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
     return p;
   };
   /** Past the tenant limit a new tenant is refused before anything is read. */
-  const tenantRoomFor = (tenant: string | undefined) =>
-    tenant === undefined || !tenants || pipelines.has(tenant) || tenants.tenants().includes(tenant) || tenants.tenants().length < tenants.maxTenants;
+  const admitted = new Set<string>();
+  const tenantRoomFor = (tenant: string | undefined) => {
+    if (tenant === undefined || !tenants || admitted.has(tenant)) return true;
+    if (admitted.size >= tenants.maxTenants) return false;
+    admitted.add(tenant);
+    return true;
+  };
   const tooMany = () => ({ status: 403 as const, grpcCode: 'PERMISSION_DENIED' as const, message: new TooManyTenantsError(tenants!.maxTenants).message });
 
   const plainTextGate = (gate: RequestGate, deny: typeof denyPlainText, handlerFor: (tenant: string | undefined) => RequestHandler, open?: (path: string) => boolean): RequestHandler => {
@@ -98,9 +103,8 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
     const inner = guardHttp(gate, handlerFor, deny, open);
     return (req, res) => {
       if (tenancy && !(open && open((req.url ?? '/').split('?')[0]))) {
-        const t = req.headers[tenancy.header];
-        const name = Array.isArray(t) ? t[0] : t;
-        if (name && tenancy.resolve(name) && !isDenial(tenancy.resolve(name)) && !tenantRoomFor(name)) return deny(req, res, tooMany());
+        const r = tenancy.resolve(req.headers[tenancy.header]);
+        if (!isDenial(r) && !tenantRoomFor(r.tenant)) return deny(req, res, tooMany());
       }
       inner(req, res);
     };
