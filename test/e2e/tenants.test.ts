@@ -64,3 +64,9 @@ test('without an allowed list, at most --multi-tenancy-max-tenants tenants; more
     await app.stop();
   }
 });
+
+test('multi-tenancy refuses to start with the NATS queue or the sampling stages, saying why', async () => {
+  for (const extra of [['--tail-sampling'], ['--sampling-adaptive']]) {
+    await assert.rejects(startAriadne({ args: ['--storage', 'memory', '--multi-tenancy-enabled', ...extra] }), /cannot be combined with --(tail-sampling|sampling-adaptive)/);
+  }
+});

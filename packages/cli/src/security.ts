@@ -52,6 +52,11 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
   let tenancy: Tenancy | undefined;
   let tenants: TenantStores | undefined;
   if (opts['multi-tenancy-enabled']) {
+    // Each tenant gets a plain pipeline into its own store: the NATS queue (no tenant in its
+    // messages) and the sampling stages (one shared state) would be bypassed, so refuse them.
+    for (const flag of ['queue', 'tail-sampling', 'sampling-adaptive']) {
+      if (opts[flag] && command !== 'query') throw new Error(`--multi-tenancy-enabled cannot be combined with --${flag} (not supported per tenant yet)`);
+    }
     const allowed = ((opts['multi-tenancy-tenants'] as string | undefined) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     tenancy = new Tenancy({ enabled: true, header: opts['multi-tenancy-header'] as string, allowed });
     const backend = opts.storage as string;
