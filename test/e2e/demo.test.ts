@@ -10,6 +10,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { startDemo, type RunningDemo } from '@ariadne/demo';
+import { startClickHouse, type ClickHouseCluster } from '../helpers/clickhouse.ts';
 import { getJson, ROOT, startAriadne, tempDir, type Running } from './helpers.ts';
 
 const CHROMIUM = process.env.ARIADNE_CHROMIUM ?? '/usr/bin/chromium';
@@ -47,7 +49,7 @@ function view(t: JTrace) {
 }
 
 /** Polls `/api/traces?service=gallery-client` until `pick` finds a trace (or the deadline passes). */
-async function waitForTrace(r: Running, since: number, pick: (t: JTrace) => boolean, what: string, timeoutMs = 60_000): Promise<JTrace> {
+async function waitForTrace(r: Pick<Running, 'url'>, since: number, pick: (t: JTrace) => boolean, what: string, timeoutMs = 60_000): Promise<JTrace> {
   const deadline = Date.now() + timeoutMs;
   let seen = 0;
   while (Date.now() < deadline) {
@@ -349,5 +351,38 @@ describe('demo services when all-in-one dies without stopping them', { timeout: 
     const until = Date.now() + 10_000;
     while (trees.some(alive) && Date.now() < until) await sleep(100);
     assert.deepEqual(trees.filter(alive), [], 'demo processes outlived their parent');
+  });
+});
+
+describe("README's parts on ClickHouse: collector + query processes, the demo exporting to the collector", { timeout: 180_000 }, () => {
+  let ch: ClickHouseCluster | undefined;
+  let collector: Running | undefined;
+  let query: Running | undefined;
+  let demo: RunningDemo | undefined;
+  after(async () => {
+    await demo?.stop().catch(() => {});
+    await collector?.stop().catch(() => {});
+    await query?.stop().catch(() => {});
+    await ch?.stop();
+  });
+
+  test('ariadne collector/query --storage clickhouse --clickhouse-url … serve the demo traces', async () => {
+    ch = await startClickHouse();
+    const flags = ['--storage', 'clickhouse', '--clickhouse-url', ch.url];
+    collector = await startAriadne({ command: 'collector', args: flags, timeoutMs: 60_000 });
+    query = await startAriadne({ command: 'query', args: flags, timeoutMs: 60_000 });
+    demo = await startDemo({ otlpEndpoint: collector.url('otlp-http'), env: { DEMO_RATE: '3' } });
+    assert.deepEqual(demo.services.map((s) => s.name).sort(), ['gallery-api', 'gallery-client', 'image-catalog', 'image-store']);
+    const t = await waitForTrace(query, Date.now() - 60_000, (t) => {
+      const v = view(t);
+      return SERVICES.every((s) => t.spans.some((sp) => v.svc(sp) === s)) && v.find('image-store', 'GET /files/:name').some((s) => tag(s, 'customer.id') !== undefined);
+    }, 'all four services, via ClickHouse');
+    const v = view(t);
+    const [root] = v.find('gallery-client', 'visit gallery');
+    const store = v.find('image-store', 'GET /files/:name').find((s) => tag(s, 'customer.id') !== undefined)!;
+    assert.equal(tag(store, 'customer.id'), tag(root, 'customer.id'));
+    assert.equal(v.parent(v.parent(store)!)!.operationName.startsWith('HTTP GET /'), true);
+    const services = await getJson(query.url('query', '/api/services'));
+    for (const s of SERVICES) assert.ok((services.body.data as string[]).includes(s), s);
   });
 });
