@@ -4,7 +4,7 @@
  */
 import type { Link, Span as ApiSpan, SpanAttributes, TimeInput } from '@opentelemetry/api';
 import { createContextKey } from '@opentelemetry/api';
-import type { InstrumentationScope, Resource } from '@ariadne/model';
+import type { InstrumentationScope, Resource, Span as ModelSpan } from '@ariadne/model';
 import { fastSpanId, fastTraceId } from './ids.js';
 import { TracerMetrics } from './metrics.js';
 import type { Reporter } from './reporter.js';
@@ -49,6 +49,8 @@ export class TracerCore {
   readonly limits: SpanLimits;
   readonly metrics: TracerMetrics;
   closed = false;
+  /** The reporter takes ended RecordingSpans as they are (they have every model field). */
+  private readonly endedAsModel: boolean;
 
   constructor(options: TracerCoreOptions) {
     this.resource = options.resource;
@@ -56,6 +58,7 @@ export class TracerCore {
     this.reporter = options.reporter;
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     this.metrics = options.metrics ?? new TracerMetrics();
+    this.endedAsModel = options.reporter.acceptsEndedSpans === true;
     try {
       this.reporter.setMetrics?.(this.metrics);
     } catch {
@@ -128,7 +131,7 @@ export class TracerCore {
     const m = this.metrics;
     m.spansFinished++;
     try {
-      this.reporter.report(span.toModel());
+      this.reporter.report(this.endedAsModel ? (span as unknown as ModelSpan) : span.toModel());
       m.reporterSpansReported++;
     } catch {
       m.reporterSpansFailed++;

@@ -29,6 +29,9 @@ for (let i = 0; i < 6; i++) NIBBLE[97 + i] = NIBBLE[65 + i] = 10 + i;
 const textEncoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
+/** An attribute value as the encoder accepts it: a model value, or a plain string / number / boolean. */
+type RawValue = AttributeValue | string | number | boolean;
+
 function varintSize(v: number): number {
   if (v < 0x80) return 1;
   if (v < 0x4000) return 2;
@@ -430,8 +433,14 @@ export class OtlpTraceEncoder {
       this.buf[this.pos++] = 0x41;
       this.fixed64(s.endTimeUnixNano);
     }
-    const attrs = s.attributes;
-    for (let i = 0; i < attrs.length; i++) this.keyValue(0x4a, attrs[i]);
+    // a tracer's RecordingSpan keeps its attributes flat (key, value, …) with raw values
+    const kv = (s as { attrKv?: readonly unknown[] }).attrKv;
+    if (kv !== undefined) {
+      for (let i = 0; i < kv.length; i += 2) this.keyValueOf(0x4a, kv[i] as string, kv[i + 1] as RawValue);
+    } else {
+      const attrs = s.attributes;
+      for (let i = 0; i < attrs.length; i++) this.keyValueOf(0x4a, attrs[i].key, attrs[i].value);
+    }
     if (s.droppedAttributesCount) this.uint32Field(0x50, s.droppedAttributesCount);
     const events = s.events;
     for (let i = 0; i < events.length; i++) {
@@ -503,81 +512,109 @@ export class OtlpTraceEncoder {
     return kb;
   }
 
-  /** KeyValue as field `tag`: cached key bytes, then the AnyValue. */
   private keyValue(tag: number, a: Attribute): void {
-    const kb = a.key ? this.keyField(a.key) : EMPTY;
-    const kl = kb.length;
-    const v = a.value;
-    // Fast paths: the whole KeyValue is shorter than 128 bytes, so every length is one byte.
-    if (v.type === 'string') {
-      const str = v.value;
-      const n = str.length;
-      if (kl + n < 120) {
-        this.ensure(kl + n + 6);
-        const buf = this.buf;
-        let p = this.pos;
-        buf[p] = tag;
-        buf[p + 1] = kl + n + 4;
-        p += 2;
-        for (let i = 0; i < kl; i++) buf[p++] = kb[i];
-        buf[p] = 0x12;
-        buf[p + 1] = n + 2;
-        buf[p + 2] = 0x0a;
-        buf[p + 3] = n;
-        p += 4;
-        let i = 0;
-        for (; i < n; i++) {
-          const c = str.charCodeAt(i);
-          if (c >= 0x80) break;
-          buf[p++] = c;
-        }
-        if (i === n) {
-          this.pos = p;
-          return;
-        }
-        // not ASCII: general path below
-      }
-    } else if (v.type === 'int') {
-      const x = v.value;
-      if (typeof x === 'number' && x >= 0 && x <= 0x7fffffff && kl < 100 && Number.isInteger(x)) {
-        this.ensure(kl + 12);
-        const buf = this.buf;
-        let p = this.pos;
-        buf[p++] = tag;
-        const lenAt = p++;
-        for (let i = 0; i < kl; i++) buf[p++] = kb[i];
-        buf[p++] = 0x12;
-        const avAt = p++;
-        buf[p++] = 0x18;
-        let y = x;
-        while (y > 0x7f) {
-          buf[p++] = (y & 0x7f) | 0x80;
-          y >>>= 7;
-        }
-        buf[p++] = y;
-        buf[avAt] = p - avAt - 1;
-        buf[lenAt] = p - lenAt - 1;
-        this.pos = p;
-        return;
-      }
-    } else if (v.type === 'bool' && kl < 120) {
-      this.ensure(kl + 6);
-      const buf = this.buf;
-      let p = this.pos;
-      buf[p++] = tag;
-      buf[p++] = kl + 4;
-      for (let i = 0; i < kl; i++) buf[p++] = kb[i];
-      buf[p++] = 0x12;
-      buf[p++] = 2;
-      buf[p++] = 0x10;
-      buf[p++] = v.value ? 1 : 0;
-      this.pos = p;
-      return;
+    this.keyValueOf(tag, a.key, a.value);
+  }
+
+  /**
+   * KeyValue as field `tag`: cached key bytes, then the AnyValue. `raw` is a model value or a
+   * plain string / number (integer → int, else double) / boolean.
+   */
+  private keyValueOf(tag: number, key: string, raw: RawValue): void {
+    const kb = key ? this.keyField(key) : EMPTY;
+    let v: AttributeValue;
+    switch (typeof raw) {
+      case 'string':
+        if (this.kvString(tag, kb, raw)) return;
+        v = { type: 'string', value: raw };
+        break;
+      case 'number':
+        if (Number.isInteger(raw)) {
+          if (this.kvInt(tag, kb, raw)) return;
+          v = { type: 'int', value: raw };
+        } else v = { type: 'double', value: raw };
+        break;
+      case 'boolean':
+        if (this.kvBool(tag, kb, raw)) return;
+        v = { type: 'bool', value: raw };
+        break;
+      default:
+        v = raw;
+        if (v.type === 'string' ? this.kvString(tag, kb, v.value) : v.type === 'int' ? this.kvInt(tag, kb, v.value) : v.type === 'bool' && this.kvBool(tag, kb, v.value)) return;
     }
     const m = this.open(tag, 1);
     this.raw(kb);
     this.anyValue(0x12, v);
     this.close(m, 1);
+  }
+
+  // Fast paths: the whole KeyValue is shorter than 128 bytes, so every length is one byte.
+  // Each returns false (having written nothing that counts) when it does not apply.
+
+  private kvString(tag: number, kb: Uint8Array, str: string): boolean {
+    const kl = kb.length;
+    const n = str.length;
+    if (kl + n >= 120) return false;
+    this.ensure(kl + n + 6);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p] = tag;
+    buf[p + 1] = kl + n + 4;
+    p += 2;
+    for (let i = 0; i < kl; i++) buf[p++] = kb[i];
+    buf[p] = 0x12;
+    buf[p + 1] = n + 2;
+    buf[p + 2] = 0x0a;
+    buf[p + 3] = n;
+    p += 4;
+    for (let i = 0; i < n; i++) {
+      const c = str.charCodeAt(i);
+      if (c >= 0x80) return false; // not ASCII: the general path
+      buf[p++] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+
+  private kvInt(tag: number, kb: Uint8Array, x: number | bigint): boolean {
+    const kl = kb.length;
+    if (typeof x !== 'number' || !(x >= 0 && x <= 0x7fffffff) || kl >= 100 || !Number.isInteger(x)) return false;
+    this.ensure(kl + 12);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    const lenAt = p++;
+    for (let i = 0; i < kl; i++) buf[p++] = kb[i];
+    buf[p++] = 0x12;
+    const avAt = p++;
+    buf[p++] = 0x18;
+    let y = x;
+    while (y > 0x7f) {
+      buf[p++] = (y & 0x7f) | 0x80;
+      y >>>= 7;
+    }
+    buf[p++] = y;
+    buf[avAt] = p - avAt - 1;
+    buf[lenAt] = p - lenAt - 1;
+    this.pos = p;
+    return true;
+  }
+
+  private kvBool(tag: number, kb: Uint8Array, b: boolean): boolean {
+    const kl = kb.length;
+    if (kl >= 120) return false;
+    this.ensure(kl + 6);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = kl + 4;
+    for (let i = 0; i < kl; i++) buf[p++] = kb[i];
+    buf[p++] = 0x12;
+    buf[p++] = 2;
+    buf[p++] = 0x10;
+    buf[p++] = b ? 1 : 0;
+    this.pos = p;
+    return true;
   }
 
   private anyValue(tag: number, v: AttributeValue): void {

@@ -88,6 +88,7 @@ export class RemoteReporter implements Reporter {
   private queue: Span[] = [];
   /** Encoding mode: reported, not yet encoded spans; the open batch; batches ready to send. */
   private readonly encoder: SpanEncoder | undefined;
+  readonly acceptsEndedSpans: boolean = false;
   private staged: Span[] = [];
   private stageScheduled = false;
   private sealed: { body: Uint8Array; count: number }[] = [];
@@ -114,7 +115,11 @@ export class RemoteReporter implements Reporter {
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
     this.log = opts.logger;
-    if (this.sender.newEncoder && this.sender.sendEncoded) this.encoder = this.sender.newEncoder();
+    if (this.sender.newEncoder && this.sender.sendEncoded) {
+      this.encoder = this.sender.newEncoder();
+      // spans are only read by the encoder (within an event-loop turn), never kept
+      this.acceptsEndedSpans = true;
+    }
     if (this.flushIntervalMs > 0) {
       this.timer = setInterval(() => this.kick(), this.flushIntervalMs);
       this.timer.unref();

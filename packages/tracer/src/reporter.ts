@@ -15,6 +15,13 @@ export interface Reporter {
   close(): Promise<void>;
   /** Called once by the tracer so the reporter can count sent/failed/dropped and its queue. */
   setMetrics?(metrics: TracerMetrics): void;
+  /**
+   * True when the reporter only reads the model fields of a reported span (and keeps nothing
+   * after it is done with it): the tracer then reports the ended span object itself, which has
+   * every model field, instead of copying it into a plain model object. Reporters that keep
+   * spans or hand them on (memory, composite) leave this unset.
+   */
+  readonly acceptsEndedSpans?: boolean;
 }
 
 /** Discards every span. */

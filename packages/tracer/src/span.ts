@@ -91,6 +91,20 @@ export function otelValue(v: unknown, maxLen: number): AttributeValue | undefine
   }
 }
 
+/** A value of RecordingSpan.attrKv as a model value. */
+export function modelValue(v: string | number | boolean | AttributeValue): AttributeValue {
+  switch (typeof v) {
+    case 'string':
+      return { type: 'string', value: v };
+    case 'number':
+      return Number.isInteger(v) ? { type: 'int', value: v } : { type: 'double', value: v };
+    case 'boolean':
+      return v ? TRUE_VALUE : FALSE_VALUE;
+    default:
+      return v;
+  }
+}
+
 /** Lenient conversion for OpenTracing tags/log fields: anything goes (objects become JSON). */
 export function lenientValue(v: unknown, maxLen: number): AttributeValue {
   const r = otelValue(v, maxLen);
@@ -176,7 +190,14 @@ export class RecordingSpan implements ApiSpan {
   kind: number;
   readonly startTimeUnixNano: bigint;
   endTimeUnixNano = 0n;
-  attributes: Attribute[] = [];
+  /**
+   * Attributes as set, flat: key, value, key, value… A value is a string (already truncated), a
+   * number (an integer is an OTLP int, anything else a double), a boolean, or a model
+   * AttributeValue (arrays, bigints, OpenTracing's lenient values, shared sampler tags). One array
+   * instead of two objects per attribute; `attributes` builds the model list from it, and the OTLP
+   * encoder reads it directly.
+   */
+  attrKv: (string | number | boolean | AttributeValue)[] = [];
   droppedAttributesCount = 0;
   events: SpanEvent[] = EMPTY_EVENTS;
   droppedEventsCount = 0;
@@ -226,33 +247,51 @@ export class RecordingSpan implements ApiSpan {
 
   setAttribute(key: string, value: SpanAttributeValue | unknown): this {
     if (this.ended || typeof key !== 'string' || key.length === 0) return this;
-    const limits = this.core.limits;
-    const v = otelValue(value, limits.attributeValueLength);
-    if (v === undefined) return this;
-    const attrs = this.attributes;
-    for (let i = 0; i < attrs.length; i++) {
-      if (attrs[i].key === key) {
-        attrs[i] = { key, value: v };
-        return this;
+    let v: string | number | boolean | AttributeValue;
+    switch (typeof value) {
+      case 'string': {
+        const max = this.core.limits.attributeValueLength;
+        v = value.length > max ? value.slice(0, max) : value;
+        break;
+      }
+      case 'number':
+      case 'boolean':
+        v = value;
+        break;
+      default: {
+        const m = otelValue(value, this.core.limits.attributeValueLength);
+        if (m === undefined) return this;
+        v = m;
       }
     }
-    if (attrs.length >= limits.attributeCount) this.droppedAttributesCount++;
-    else attrs.push({ key, value: v });
+    this.put(key, v);
     return this;
+  }
+
+  private put(key: string, v: string | number | boolean | AttributeValue): void {
+    const kv = this.attrKv;
+    for (let i = 0; i < kv.length; i += 2) {
+      if (kv[i] === key) {
+        kv[i + 1] = v;
+        return;
+      }
+    }
+    if (kv.length >= 2 * this.core.limits.attributeCount) this.droppedAttributesCount++;
+    else kv.push(key, v);
   }
 
   /** Sets a model-typed value (OpenTracing tags use this with lenient conversion). */
   putAttribute(key: string, v: AttributeValue): void {
     if (this.ended) return;
-    const attrs = this.attributes;
-    for (let i = 0; i < attrs.length; i++) {
-      if (attrs[i].key === key) {
-        attrs[i] = { key, value: v };
-        return;
-      }
-    }
-    if (attrs.length >= this.core.limits.attributeCount) this.droppedAttributesCount++;
-    else attrs.push({ key, value: v });
+    this.put(key, v);
+  }
+
+  /** The attributes as model objects (built from `attrKv`; a new array each call). */
+  get attributes(): Attribute[] {
+    const kv = this.attrKv;
+    const out: Attribute[] = new Array(kv.length >> 1);
+    for (let i = 0; i < kv.length; i += 2) out[i >> 1] = { key: kv[i] as string, value: modelValue(kv[i + 1]) };
+    return out;
   }
 
   /**
@@ -264,11 +303,11 @@ export class RecordingSpan implements ApiSpan {
   private appendShared(shared: readonly Attribute[]): void {
     // The model keeps duplicate keys as they come, so no scan: a span that set `sampler.type`
     // itself (unheard of) would carry both.
-    const attrs = this.attributes;
-    const limit = this.core.limits.attributeCount;
+    const kv = this.attrKv;
+    const limit = 2 * this.core.limits.attributeCount;
     for (let j = 0; j < shared.length; j++) {
-      if (attrs.length >= limit) this.droppedAttributesCount++;
-      else attrs.push(shared[j]);
+      if (kv.length >= limit) this.droppedAttributesCount++;
+      else kv.push(shared[j].key, shared[j].value);
     }
   }
 
@@ -381,6 +420,18 @@ export class RecordingSpan implements ApiSpan {
     this.endTimeUnixNano = end;
     if (this.sharedAttributes !== undefined) this.appendShared(this.sharedAttributes);
     this.core.onEnd(this);
+  }
+
+  // The remaining model fields, so an ended RecordingSpan can be read as a model Span by a
+  // reporter that only reads (Reporter.acceptsEndedSpans).
+  get resource(): ModelSpan['resource'] {
+    return this.core.resource;
+  }
+  get traceState(): string {
+    return this.traceStateObj ? safeSerialize(this.traceStateObj) : '';
+  }
+  get warnings(): string[] {
+    return EMPTY_WARNINGS;
   }
 
   /** The finished span as a plain, fixed-shape model object. */

@@ -127,3 +127,30 @@ test("the tracer's own spans (shared frozen resource, scope and sampler tags) ro
   assert.equal(back[0].resource.serviceName, 'enc');
   assert.equal(back[0].scope.name, 'scope-x');
 });
+
+test('ended spans handed over as they are (acceptsEndedSpans) encode exactly like their model copies', async () => {
+  const live: Span[] = [];
+  const copies: Span[] = [];
+  const reporter = {
+    acceptsEndedSpans: true,
+    report(s: Span) {
+      live.push(s);
+      copies.push((s as unknown as { toModel(): Span }).toModel());
+    },
+    flush: async () => {},
+    close: async () => {},
+  };
+  const tracer = initTracer({ serviceName: 'live', sampler: { type: 'const', param: 1 } }, { env: {}, reporter });
+  const t = tracer.getTracer('live-scope');
+  t.startActiveSpan('parent', (p) => {
+    const c = t.startSpan('child', { attributes: { a: 1, b: 'x' } });
+    c.addEvent('e', { k: true });
+    c.setStatus({ code: 2, message: 'bad' });
+    c.end();
+    p.end();
+  });
+  await tracer.close();
+  assert.equal(live.length, 2);
+  assert.ok(!Object.prototype.hasOwnProperty.call(live[0], 'toModel') && live[0] !== copies[0], 'the live span itself was reported');
+  assert.deepEqual(Buffer.from(new OtlpTraceEncoder().encode(live)), Buffer.from(encodeOtlpProtobuf(copies)));
+});
