@@ -4,7 +4,7 @@
  * (the suite is in tenants-suite.ts; ClickHouse collector + query in tenants-clickhouse.test.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { startAriadne, tempDir, type Running } from './helpers.js';
@@ -48,10 +48,14 @@ for (const backend of ['memory', 'duckdb'] as const) {
 }
 
 test('without an allowed list, at most --multi-tenancy-max-tenants tenants; more are refused with 403', async () => {
-  const app = await startAriadne({ args: ['--storage', 'memory', '--multi-tenancy-enabled', '--multi-tenancy-max-tenants', '2'] });
+  const tokens = join(dir.path, 'max-tenants-tokens');
+  writeFileSync(tokens, 'tk\n');
+  const app = await startAriadne({ args: ['--storage', 'memory', '--multi-tenancy-enabled', '--multi-tenancy-max-tenants', '2', '--ingest-auth-tokens-file', tokens] });
   try {
-    const post = (tenant: string) =>
-      fetch(app.url('otlp-http', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': tenant }, body: '{"resourceSpans":[]}' });
+    const post = (tenant: string, token = 'tk') =>
+      fetch(app.url('otlp-http', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant': tenant, authorization: `Bearer ${token}` }, body: '{"resourceSpans":[]}' });
+    // requests without a valid token never take a tenant slot
+    for (let i = 0; i < 5; i++) assert.equal((await post(`junk${i}`, 'wrong')).status, 401);
     assert.equal((await post('t1')).status, 200);
     assert.equal((await post('t2')).status, 200);
     const third = await post('t3');

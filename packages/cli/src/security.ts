@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import {
-  admit, denyOtlp, denyPlainText, grpcServerCredentials, guardHttp, isDenial, loadTls, SpanPipeline, Tenancy, TokenFile,
+  admit, denyOtlp, denyPlainText, discardBody, grpcServerCredentials, guardHttp, headerValue, isDenial, loadTls, SpanPipeline, Tenancy, TokenFile,
   type OtlpGrpcOptions, type RequestGate, type RequestHandler, type TlsMaterial,
 } from '@ariadne/collector';
 import { denyQueryRequest, isOpenQueryPath } from '@ariadne/query';
@@ -108,8 +108,12 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
     const inner = guardHttp(gate, handlerFor, deny, open);
     return (req, res) => {
       if (tenancy && !(open && open((req.url ?? '/').split('?')[0]))) {
-        const r = tenancy.resolve(req.headers[tenancy.header]);
-        if (!isDenial(r) && !tenantRoomFor(r.tenant)) return deny(req, res, tooMany());
+        // only an authenticated request may take a tenant slot
+        const r = admit(gate, (name) => headerValue(req.headers, name));
+        if (!isDenial(r) && !tenantRoomFor(r.tenant)) {
+          discardBody(req, 1024 * 1024);
+          return deny(req, res, tooMany());
+        }
       }
       inner(req, res);
     };
