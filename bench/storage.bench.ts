@@ -11,7 +11,7 @@
  * resource attributes each, spread over one hour (--hours N: N hours). Writes go through writeSpans in batches with
  * several calls in flight (so group commit is exercised), as the collector would issue them.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +33,7 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'duckdb' },
     'clickhouse-url': { type: 'string' },
     'clickhouse-database': { type: 'string', default: 'ariadne_bench' },
+    'clickhouse-pid': { type: 'string' },
   },
 });
 const BACKEND = args.backend as 'duckdb' | 'clickhouse';
@@ -50,6 +51,18 @@ async function chSql(query: string): Promise<string> {
   const text = await res.text();
   if (!res.ok) throw new Error(text);
   return text;
+}
+
+/** CPU time (ms, user + system, all threads) of the ClickHouse server, when its pid is known; the machine is shared, so CPU is steadier than wall time. */
+function serverCpuMs(): number | undefined {
+  const pid = clickhouse?.servers[0].proc.pid ?? (args['clickhouse-pid'] ? Number(args['clickhouse-pid']) : undefined);
+  if (!pid) return undefined;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bytes the bench data takes on disk. */
@@ -156,6 +169,7 @@ async function main(): Promise<void> {
   let traceNo = 0;
   let genMs = 0;
   const cpu0 = process.cpuUsage();
+  const serverCpu0 = serverCpuMs();
   const t0 = performance.now();
   const inflight = new Set<Promise<void>>();
   let lastReport = t0;
@@ -189,6 +203,10 @@ async function main(): Promise<void> {
   console.log(`load: ${Math.round(N / (loadMs / 1000)).toLocaleString()} spans/s wall (${(loadMs / 1000).toFixed(1)} s, of which generating spans ${(genMs / 1000).toFixed(1)} s; ${Math.round(N / (storeMs / 1000)).toLocaleString()} spans/s excluding generation), ${commits()} ${duck ? 'commits' : 'inserts'}`);
 
   console.log(`  CPU of this process (all threads, incl. ${duck ? "DuckDB's" : 'the HTTP client'} and span generation): ${(cpuUs / N).toFixed(1)} µs/span; without generation ≈ ${((cpuUs - genMs * 1000) / N).toFixed(1)} µs/span`);
+  const serverCpu1 = serverCpuMs();
+  if (serverCpu0 !== undefined && serverCpu1 !== undefined) {
+    console.log(`  CPU of clickhouse-server during the load: ${(((serverCpu1 - serverCpu0) * 1000) / N).toFixed(1)} µs/span (≈ ${Math.round(N / ((serverCpu1 - serverCpu0) / 1000)).toLocaleString()} spans per server CPU-second)`);
+  }
   if (duck) {
     const ws = duck.writeStats;
     console.log(`  store time: prepare rows ${(ws.prepareMs / 1000).toFixed(1)} s, append ${(ws.appendMs / 1000).toFixed(1)} s, commit ${(ws.commitMs / 1000).toFixed(1)} s`);

@@ -499,39 +499,38 @@ export class ClickHouseStore implements SpanStore {
     const cond = where.length > 0 ? ' AND ' + where.join(' AND ') : '';
     const limit = query.limit;
     const wm = this.watermarkSql();
-    // Newest first, in time slices that grow (×2) until `limit` traces are found: the first slice
-    // where a trace matches holds its newest matching span, so traces come out in order without
-    // grouping the whole range (most searches are answered by the first slice or two).
+    const rangeOf = (lo: bigint, hi: bigint) => `day >= ${dayOf(lo)} AND day <= ${dayOf(hi)} AND start_ns >= ${lo} AND start_ns <= ${hi} AND start_ns >= ${wm}`;
+    if (jsFilters.length === 0) {
+      // Everything is decided in SQL: one grouped query over the range (ClickHouse scans the
+      // filtered columns fast; measured fewer round trips beat time slices here).
+      const rows = await this.read<{ trace_id: string }>(
+        `SELECT trace_id, max(start_ns) AS newest FROM ${this.t('spans')} WHERE ${rangeOf(lo0, hiMax)}${cond}
+         GROUP BY trace_id ORDER BY newest DESC, trace_id LIMIT ${limit}`,
+      );
+      return rows.map((r) => r.trace_id);
+    }
+    // Some filters are decided here, on candidate rows read newest first in time slices that grow
+    // (×2) from the newest candidate until `limit` traces are found: the first slice where a
+    // trace matches holds its newest matching span, so traces come out in order.
+    const bound = await this.read<{ hi: string; n: string }>(`SELECT max(start_ns) AS hi, count() AS n FROM ${this.t('spans')} WHERE ${rangeOf(lo0, hiMax)}${cond}`);
+    if (Number(bound[0]?.n ?? 0) === 0) return [];
     const found: string[] = [];
     const seen = new Set<string>();
-    let hi = hiMax;
-    let width = (hiMax - lo0) / 64n + 1n;
+    let hi = BigInt(bound[0].hi);
+    let width = (hi - lo0) / 64n + 1n;
+    const cols = jsFilters.map((f, i) => `arrayFilter(x -> startsWith(x, ${chString(kvPrefix(f.key))}), tag_kv) AS f${i}`).join(', ');
+    const prefixLength = jsFilters.map((f) => kvPrefix(f.key).length);
     while (hi >= lo0 && found.length < limit) {
       const lo = hi - width + 1n > lo0 && hi >= width ? hi - width + 1n : lo0;
-      const range = `day >= ${dayOf(lo)} AND day <= ${dayOf(hi)} AND start_ns >= ${lo} AND start_ns <= ${hi} AND start_ns >= ${wm}`;
-      if (jsFilters.length === 0) {
-        const rows = await this.read<{ trace_id: string }>(
-          `SELECT trace_id, max(start_ns) AS newest FROM ${this.t('spans')} WHERE ${range}${cond}
-           GROUP BY trace_id ORDER BY newest DESC, trace_id LIMIT ${limit}`,
-        );
-        for (const r of rows) {
-          if (seen.has(r.trace_id)) continue;
+      const rows = await this.read<Record<string, string[]> & { trace_id: string }>(
+        `SELECT trace_id, start_ns, ${cols} FROM ${this.t('spans')} WHERE ${rangeOf(lo, hi)}${cond} ORDER BY start_ns DESC, trace_id`,
+      );
+      for (const r of rows) {
+        if (seen.has(r.trace_id)) continue;
+        if (jsFilters.every((f, i) => valuesMatchTagFilter(r[`f${i}`].map((x) => x.slice(prefixLength[i])), f))) {
           seen.add(r.trace_id);
           found.push(r.trace_id);
           if (found.length >= limit) break;
-        }
-      } else {
-        const cols = jsFilters.map((f, i) => `arrayFilter(x -> startsWith(x, ${chString(kvPrefix(f.key))}), tag_kv) AS f${i}`).join(', ');
-        const rows = await this.read<Record<string, string[]> & { trace_id: string }>(
-          `SELECT trace_id, start_ns, ${cols} FROM ${this.t('spans')} WHERE ${range}${cond} ORDER BY start_ns DESC, trace_id`,
-        );
-        for (const r of rows) {
-          if (seen.has(r.trace_id)) continue;
-          if (jsFilters.every((f, i) => valuesMatchTagFilter(r[`f${i}`].map((x) => x.slice(kvPrefix(f.key).length)), f))) {
-            seen.add(r.trace_id);
-            found.push(r.trace_id);
-            if (found.length >= limit) break;
-          }
         }
       }
       if (lo === lo0) break;
