@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startSamplingStages, type SamplingStages, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver, SamplingStrategies,
+  ByteBudget, createJaegerHttpHandler, createOtlpHttpHandler, createZipkinHttpHandler, SpanPipeline, startHttpServer, startSamplingStages, type SamplingStages, startJaegerUdpReceiver, startOtlpGrpcReceiver, startJaegerGrpcReceiver, SamplingStrategies,
   type GrpcListener, type UdpListener,
 } from '@ariadne/collector';
 import { createQueryHandler, lazyArchive, type TraceArchive } from '@ariadne/query';
@@ -103,6 +103,7 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
         adaptive: opts['sampling-adaptive'] ? { targetTps: opts['sampling-target-tps'] as number, minProbability: opts['sampling-min-probability'] as number, lowerBoundTps: opts['sampling-lower-bound-tps'] as number, initialProbability: opts['sampling-initial-probability'] as number, intervalMs: opts['sampling-calculation-interval'] as number, buckets: opts['sampling-calculation-buckets'] as number } : undefined,
         tail: opts['tail-sampling'] ? { policiesFile: opts['tail-sampling-policies-file'] as string | undefined, decisionWaitMs: opts['tail-sampling-decision-wait'] as number, maxSpans: opts['tail-sampling-max-spans'] as number, latencyThresholdMs: opts['tail-sampling-latency-threshold'] as number, probability: opts['tail-sampling-probability'] as number } : undefined,
         onError: (what, err) => log.warn('sampling: ' + what + ' failed', { err: err.message }),
+        pipeline: { maxQueueSpans: opts['queue-max-spans'] as number, maxQueueBytes: opts['queue-max-bytes'] as number },
       });
       pipeline = stages.pipeline;
       if (stages.adaptive) log.info('adaptive sampling on', { collectorId: stages.adaptive.collectorId, targetTps: stages.adaptive.targetTps, intervalMs: stages.adaptive.intervalMs });
@@ -110,11 +111,14 @@ export async function startServices(command: Exclude<Command, 'agent'>, opts: Op
       if (store instanceof QueueWriter) store.bindMetrics(pipeline.metrics.registry);
       const maxBodyBytes = opts['max-request-bytes'] as number;
       const maxSpansPerRequest = opts['max-spans-per-request'] as number;
-      await listen('otlp-http', opts['otlp-http-port'] as number, sec.ingestHttp((p) => createOtlpHttpHandler(p, { maxBodyBytes, maxSpansPerRequest }), pipeline, 'otlp'));
+      // Request bodies held at once across the HTTP receivers (past it: 503 + Retry-After), so many
+      // concurrent uploads cannot exhaust memory before their spans reach the bounded queue.
+      const inflightBodyBytes = new ByteBudget(Math.max(4 * maxBodyBytes, 64 * 1024 * 1024));
+      await listen('otlp-http', opts['otlp-http-port'] as number, sec.ingestHttp((p) => createOtlpHttpHandler(p, { maxBodyBytes, maxSpansPerRequest, maxInflightBodyBytes: inflightBodyBytes }), pipeline, 'otlp'));
       announce('otlp-grpc', await startOtlpGrpcReceiver(pipeline, { host, port: opts['otlp-grpc-port'] as number, name: 'otlp-grpc', maxMessageBytes: maxBodyBytes, maxSpansPerRequest, ...sec.grpcOptions(pipeline) }));
       announce('jaeger-grpc', await startJaegerGrpcReceiver(pipeline, { host, port: opts['jaeger-grpc-port'] as number, name: 'jaeger-grpc', maxMessageBytes: maxBodyBytes, maxSpansPerRequest, ...sec.grpcOptions(pipeline) }));
-      await listen('jaeger-http', opts['jaeger-http-port'] as number, sec.ingestHttp((p) => createJaegerHttpHandler(p, { maxBodyBytes, maxSpansPerRequest }), pipeline, 'plain'));
-      await listen('zipkin', opts['zipkin-port'] as number, sec.ingestHttp((p) => createZipkinHttpHandler(p, { maxBodyBytes, maxSpansPerRequest }), pipeline, 'plain'));
+      await listen('jaeger-http', opts['jaeger-http-port'] as number, sec.ingestHttp((p) => createJaegerHttpHandler(p, { maxBodyBytes, maxSpansPerRequest, inflightBodyBytes }), pipeline, 'plain'));
+      await listen('zipkin', opts['zipkin-port'] as number, sec.ingestHttp((p) => createZipkinHttpHandler(p, { maxBodyBytes, maxSpansPerRequest, inflightBodyBytes }), pipeline, 'plain'));
       sampling = new SamplingStrategies({
         file: opts['sampling-strategies-file'] as string | undefined,
         adaptive: stages?.adaptive,

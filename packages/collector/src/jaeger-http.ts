@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeJaegerThriftBatch } from '@ariadne/codec';
-import { discardBody, mediaType, type RequestHandler } from './http.js';
+import { discardBody, mediaType, type ByteBudget, type RequestHandler } from './http.js';
 import { DEFAULT_MAX_BODY_BYTES } from './otlp-http.js';
 import type { SpanPipeline } from './pipeline.js';
 import { ingestPlainText, plainTextSender } from './plain-ingest.js';
@@ -11,7 +11,11 @@ import { ingestPlainText, plainTextSender } from './plain-ingest.js';
  */
 const THRIFT_TYPES = new Set(['application/x-thrift', 'application/vnd.apache.thrift.binary']);
 
-export function createJaegerHttpHandler(pipeline: SpanPipeline, opts: { maxBodyBytes?: number; maxSpansPerRequest?: number } = {}): RequestHandler {
+export function createJaegerHttpHandler(
+  pipeline: SpanPipeline,
+  /** `inflightBodyBytes`: request-body bytes held at once (e.g. shared with the other receivers); when spent, 503 + Retry-After. */
+  opts: { maxBodyBytes?: number; maxSpansPerRequest?: number; inflightBodyBytes?: ByteBudget } = {},
+): RequestHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const send = plainTextSender(pipeline, 'jaeger-http');
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -29,6 +33,6 @@ export function createJaegerHttpHandler(pipeline: SpanPipeline, opts: { maxBodyB
       discardBody(req);
       return send(res, 415, `unsupported content type ${JSON.stringify(media)}: use application/x-thrift (binary Thrift Batch)`);
     }
-    ingestPlainText(pipeline, req, res, send, { limit, protocol: 'jaeger-http', what: 'Thrift Batch', decode: (b) => decodeJaegerThriftBatch(b, 'binary'), maxSpans: opts.maxSpansPerRequest });
+    ingestPlainText(pipeline, req, res, send, { limit, protocol: 'jaeger-http', what: 'Thrift Batch', decode: (b) => decodeJaegerThriftBatch(b, 'binary'), maxSpans: opts.maxSpansPerRequest, budget: opts.inflightBodyBytes });
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CodecError } from '@ariadne/codec';
 import type { Span } from '@ariadne/model';
-import { BadBodyError, BodyTooLargeError, ClientAbortError, discardBody, parseContentEncoding, readBody } from './http.js';
+import { BadBodyError, BodyTooLargeError, BusyError, ClientAbortError, discardBody, parseContentEncoding, readBody, type ByteBudget } from './http.js';
 import { DEFAULT_MAX_SPANS_PER_REQUEST, rejectionMessage, tooManySpansMessage } from './otlp-http.js';
 import { PipelineClosedError, QueueFullError, type SpanPipeline } from './pipeline.js';
 
@@ -29,14 +29,22 @@ export function ingestPlainText(
   req: IncomingMessage,
   res: ServerResponse,
   send: PlainSend,
-  o: { limit: number; protocol: string; what: string; decode: (body: Buffer) => Span[]; maxSpans?: number },
+  o: {
+    limit: number;
+    protocol: string;
+    what: string;
+    decode: (body: Buffer) => Span[];
+    maxSpans?: number;
+    /** Request-body bytes held at once across requests (shared between receivers); when spent: 503 + Retry-After. */
+    budget?: ByteBudget;
+  },
 ): void {
   const coding = parseContentEncoding(req.headers['content-encoding'] as string | undefined);
   if (!coding) {
     discardBody(req);
     return send(res, 415, `unsupported content encoding ${JSON.stringify(req.headers['content-encoding'])}: use gzip, deflate or none`);
   }
-  readBody(req, coding, o.limit)
+  readBody(req, coding, o.limit, undefined, o.budget)
     .then(async (body) => {
       let spans: Span[];
       try {
@@ -44,6 +52,9 @@ export function ingestPlainText(
       } catch (err) {
         if (err instanceof CodecError) return send(res, 400, `cannot decode ${o.what}: ${err.message}`);
         throw err;
+      } finally {
+        // Once decoded the body is garbage; the spans are accounted for by the pipeline queue.
+        o.budget?.release(body.length);
       }
       if (spans.length === 0) return send(res, 202, '');
       const maxSpans = o.maxSpans ?? DEFAULT_MAX_SPANS_PER_REQUEST;
@@ -59,6 +70,7 @@ export function ingestPlainText(
       }
     })
     .catch((err: Error) => {
+      if (err instanceof BusyError) return send(res, 503, err.message, { 'retry-after': '1' });
       if (err instanceof BodyTooLargeError) return send(res, 413, err.message);
       if (err instanceof BadBodyError) return send(res, 400, err.message);
       if (err instanceof ClientAbortError) return;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CodecError, decodeZipkinProto3, decodeZipkinV1Json, decodeZipkinV2Json } from '@ariadne/codec';
 import type { Span } from '@ariadne/model';
-import { discardBody, mediaType, type RequestHandler } from './http.js';
+import { discardBody, mediaType, type ByteBudget, type RequestHandler } from './http.js';
 import { DEFAULT_MAX_BODY_BYTES } from './otlp-http.js';
 import type { SpanPipeline } from './pipeline.js';
 import { ingestPlainText, plainTextSender } from './plain-ingest.js';
@@ -17,6 +17,8 @@ export interface ZipkinHttpOptions {
   maxBodyBytes?: number;
   /** Most spans in one request (larger: 413). */
   maxSpansPerRequest?: number;
+  /** Request-body bytes held at once (e.g. shared with the other receivers); when spent, 503 + Retry-After. */
+  inflightBodyBytes?: ByteBudget;
 }
 
 type Format = 'v2-json' | 'v2-proto3' | 'v1-json';
@@ -57,6 +59,6 @@ export function createZipkinHttpHandler(pipeline: SpanPipeline, opts: ZipkinHttp
       discardBody(req);
       return send(res, 415, `unsupported content type ${JSON.stringify(media)} for /api/${version}/spans: use application/json${version === 'v2' ? ' or application/x-protobuf' : ''}`);
     }
-    ingestPlainText(pipeline, req, res, send, { limit, protocol: `zipkin-${format}`, what: `Zipkin ${format}`, decode: (b) => decode(format, b), maxSpans: opts.maxSpansPerRequest });
+    ingestPlainText(pipeline, req, res, send, { limit, protocol: `zipkin-${format}`, what: `Zipkin ${format}`, decode: (b) => decode(format, b), maxSpans: opts.maxSpansPerRequest, budget: opts.inflightBodyBytes });
   };
 }
