@@ -655,13 +655,18 @@ export class DuckDBStore implements SpanStore {
     return this.withReader(async (c) => {
       const rows = (
         await c.runAndReadAll(
+          // One row per span, the latest write winning (arg_max measured faster than a window),
+          // keyed by a 64-bit hash of (trace id, span id) rather than the two strings: grouping and
+          // joining on one UBIGINT measured 2.2× faster at 10M spans (57 → 26 s on a loaded
+          // machine). Two spans of the window whose keys collide (p ≈ n²/2^65: 3·10⁻⁶ at 10M)
+          // would count as one.
           `WITH w AS (
-             -- one row per span, the latest write winning (arg_max measured faster than a window)
-             SELECT trace_id, span_id, arg_max(parent_id, seq) AS parent_id, arg_max(service, seq) AS service, arg_max(status, seq) AS status
-             FROM spans WHERE start_ns > $1 AND start_ns <= $2 GROUP BY trace_id, span_id)
+             SELECT hash(trace_id, span_id) AS h, arg_max(hash(trace_id, parent_id), seq) AS ph, arg_max(parent_id = '', seq) AS root,
+                    arg_max(service, seq) AS service, arg_max(status, seq) AS status
+             FROM spans WHERE start_ns > $1 AND start_ns <= $2 GROUP BY 1)
            SELECT p.service, ch.service, count(*), count(*) FILTER (WHERE ch.status = 2)
-           FROM w ch JOIN w p ON ch.trace_id = p.trace_id AND ch.parent_id = p.span_id
-           WHERE ch.parent_id <> '' AND p.service <> ch.service
+           FROM w ch JOIN w p ON ch.ph = p.h
+           WHERE NOT ch.root AND p.service <> ch.service
            GROUP BY 1, 2 ORDER BY 1, 2`,
           [from, to],
         )
@@ -671,7 +676,8 @@ export class DuckDBStore implements SpanStore {
   }
 
   /**
-   * RED aggregates in SQL. Each span (deduplicated by id, latest write winning) belongs to the
+   * RED aggregates in SQL. Each span (deduplicated by a 64-bit hash of its ids, latest write
+   * winning; grouping by the hash measured 1.8× faster than by the two strings) belongs to the
    * points k_lo…k_hi whose windows hold its start. Without quantiles, counts per (k_lo, k_hi) are
    * turned into per-point counts by a difference array (no row per point); with quantiles, a span
    * is repeated once per point (ratePer/step times) and quantile_cont runs per point.
@@ -695,7 +701,7 @@ export class DuckDBStore implements SpanStore {
         SELECT arg_max(service, seq) AS svc, arg_max(${op}, seq) AS op, arg_max(start_ns, seq) - $3::BIGINT AS rel,
                arg_max(duration_ns, seq) AS dur, arg_max(status, seq) AS status
         FROM spans WHERE start_ns > $1::BIGINT AND start_ns <= $2::BIGINT AND service IN (${svcList.join(', ')}) AND kind IN (${kinds})
-        GROUP BY trace_id, span_id),
+        GROUP BY hash(trace_id, span_id)),
       m AS (SELECT svc, op, dur, status, greatest(${fdiv('rel + $4::BIGINT - 1', '$4::BIGINT')}, 0) AS k_lo,
                    least(${fdiv('rel + $5::BIGINT - 1', '$4::BIGINT')}, $6::BIGINT) AS k_hi FROM d)`;
     const byKey = new Map<string, SpanMetricsSeries>();
