@@ -13,7 +13,9 @@
  *   2. drain: start --ingesters ingesters on that backlog: spans/s written to storage;
  *   3. end to end: load for --seconds with the ingesters running: spans/s acknowledged, and
  *      spans/s stored from the first request until the last acknowledged span was stored.
- * Every phase checks that each acknowledged span was stored (the ingesters' /metrics).
+ * Every phase checks that each acknowledged span was stored (the ingesters' /metrics). It also
+ * reports CPU time per span of each process (collector, nats-server, ingesters, ClickHouse), which
+ * depends much less than spans/s on what else the machine is doing.
  *
  *   node --conditions=source --import tsx bench/nats-ingest.bench.ts [--seconds 10] [--concurrency 8] [--runs 3] \
  *     [--storage clickhouse|duckdb|memory] [--ingesters 1]
@@ -22,6 +24,7 @@
  * have one ingester only (one writer per file); memory is bounded by the MemoryStore itself.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -85,6 +88,18 @@ function makeRequestSpans(n = SPANS_PER_REQUEST): Span[] {
     if (!rootId) rootId = spanId;
   }
   return spans;
+}
+
+/** CPU seconds (user + system) used so far by process `pid` (all its threads). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -161,7 +176,7 @@ async function waitStored(ingesters: Running[], target: number, timeoutMs = 600_
 }
 
 /** The stream machinery alone: publish `batches` × 1000 spans, then drain them into a no-op store. */
-async function machinery(batches: number): Promise<{ publish: number; drain: number }> {
+async function machinery(batches: number): Promise<{ publish: number; drain: number; bytesPerSpan: number }> {
   const nats = await startNats({ maxFileStore: 4 * 1024 * 1024 * 1024 });
   try {
     const settings = { servers: nats.url, maxBytes: 3 * 1024 * 1024 * 1024 };
@@ -170,6 +185,7 @@ async function machinery(batches: number): Promise<{ publish: number; drain: num
     const t0 = performance.now();
     for (let i = 0; i < batches; i++) await pub.writeSpans(pool[i % pool.length]);
     const publishMs = performance.now() - t0;
+    const payload = pub.metrics.bytes.total();
     await pub.close();
     const total = batches * 1000;
     const t1 = performance.now();
@@ -177,7 +193,7 @@ async function machinery(batches: number): Promise<{ publish: number; drain: num
     while (ing.metrics.spansStored.total() < total) await new Promise((r) => setTimeout(r, 10));
     const drainMs = performance.now() - t1;
     await ing.close();
-    return { publish: total / (publishMs / 1000), drain: total / (drainMs / 1000) };
+    return { publish: total / (publishMs / 1000), drain: total / (drainMs / 1000), bytesPerSpan: payload / total };
   } finally {
     await nats.stop();
   }
@@ -191,15 +207,19 @@ async function oneRun(seconds: number, concurrency: number, storage: string, ing
     storage === 'clickhouse' ? ['--storage', 'clickhouse', '--clickhouse-url', ch!.url, '--clickhouse-database', `bench${runNo}`] : storage === 'duckdb' ? ['--storage', 'duckdb', '--data-dir', dir.path] : ['--storage', 'memory'];
   const collector = await startAriadne({ command: 'collector', args: queue });
   const ingesters: Running[] = [];
+  const chPid = ch?.servers[0].proc.pid;
   try {
     // 1. into the stream, nothing reading it
+    const c0 = { collector: cpuSeconds(collector.proc.pid), nats: cpuSeconds(nats.proc.pid) };
     const r1 = await load(collector, seconds, concurrency);
     const acked1 = r1.ok * SPANS_PER_REQUEST;
+    const cpu1 = { collector: cpuSeconds(collector.proc.pid) - c0.collector, nats: cpuSeconds(nats.proc.pid) - c0.nats };
     // 2. drain that backlog
-    const t2 = performance.now();
     for (let i = 0; i < ingesterCount; i++) ingesters.push(await startAriadne({ command: 'ingester', args: [...queue, ...storageArgs] }));
-    const startup = performance.now() - t2;
+    const ingCpu = () => ingesters.reduce((n, p) => n + cpuSeconds(p.proc.pid), 0);
+    const c2 = { ingesters: ingCpu(), nats: cpuSeconds(nats.proc.pid), ch: cpuSeconds(chPid) };
     const drainMs = await waitStored(ingesters, acked1);
+    const cpu2 = { ingesters: ingCpu() - c2.ingesters, nats: cpuSeconds(nats.proc.pid) - c2.nats, ch: cpuSeconds(chPid) - c2.ch };
     // 3. end to end, ingesters running
     const t3 = performance.now();
     const r3 = await load(collector, seconds, concurrency);
@@ -209,8 +229,15 @@ async function oneRun(seconds: number, concurrency: number, storage: string, ing
     const stored = await storedBy(ingesters);
     return {
       intoStream: acked1 / seconds,
+      // The drain is timed from the ingesters' start (connect, consumer) to the last span stored.
       drain: acked1 / (drainMs / 1000),
-      startupMs: startup,
+      // µs of CPU per span: collector and nats-server while publishing; ingesters, nats-server and
+      // ClickHouse while draining.
+      cpuCollector: (cpu1.collector * 1e6) / acked1,
+      cpuNatsIn: (cpu1.nats * 1e6) / acked1,
+      cpuIngesters: (cpu2.ingesters * 1e6) / acked1,
+      cpuNatsOut: (cpu2.nats * 1e6) / acked1,
+      cpuClickHouse: (cpu2.ch * 1e6) / acked1,
       e2eAcked: acked3 / seconds,
       e2eStored: acked3 / (e2eMs / 1000),
       refused: r1.refused + r3.refused,
@@ -240,7 +267,10 @@ if (args.worker) {
     mach.push(m);
     console.log(`stream machinery run ${r + 1}: publish ${fmt(m.publish)} spans/s (1000-span batches, one at a time, encode + JetStream ack), drain ${fmt(m.drain)} spans/s (fetch, decode, ack; no-op store)`);
   }
-  console.log(`stream machinery median over ${mach.length} runs: publish ${fmt(median(mach.map((m) => m.publish)))} spans/s, drain ${fmt(median(mach.map((m) => m.drain)))} spans/s`);
+  console.log(
+    `stream machinery median over ${mach.length} runs: publish ${fmt(median(mach.map((m) => m.publish)))} spans/s, drain ${fmt(median(mach.map((m) => m.drain)))} spans/s; ` +
+      `${mach[0].bytesPerSpan.toFixed(0)} payload bytes per span on the stream`,
+  );
   const ch = storage === 'clickhouse' ? await startClickHouse() : undefined;
   const runs = [];
   try {
@@ -251,6 +281,10 @@ if (args.worker) {
         `run ${r + 1}: into the stream ${fmt(res.intoStream)} spans/s acked; drain ${fmt(res.drain)} spans/s stored (${ingesterCount} ingester(s), ${storage}); ` +
           `end to end ${fmt(res.e2eAcked)} spans/s acked, ${fmt(res.e2eStored)} spans/s stored; refused ${res.refused}, failed ${res.failed}; stored ${res.stored} of ${res.acked} acked`,
       );
+      console.log(
+        `  CPU per span: collector ${res.cpuCollector.toFixed(1)} µs + nats-server ${res.cpuNatsIn.toFixed(1)} µs into the stream; ` +
+          `ingester(s) ${res.cpuIngesters.toFixed(1)} µs + nats-server ${res.cpuNatsOut.toFixed(1)} µs${storage === 'clickhouse' ? ` + ClickHouse ${res.cpuClickHouse.toFixed(1)} µs` : ''} out of it`,
+      );
       if (res.stored < res.acked) console.log(`  !! ${res.acked - res.stored} acknowledged spans not stored`);
     }
   } finally {
@@ -260,5 +294,13 @@ if (args.worker) {
     `median over ${runs.length} runs of ${seconds}s, concurrency ${concurrency}, ${SPANS_PER_REQUEST} spans/request, ${ingesterCount} ingester(s) on ${storage}: ` +
       `into the stream ${fmt(median(runs.map((r) => r.intoStream)))} spans/s; drain ${fmt(median(runs.map((r) => r.drain)))} spans/s; ` +
       `end to end ${fmt(median(runs.map((r) => r.e2eAcked)))} spans/s acked, ${fmt(median(runs.map((r) => r.e2eStored)))} spans/s stored; load average ${loadavg()[0].toFixed(1)}`,
+  );
+  const inUs = median(runs.map((r) => r.cpuCollector + r.cpuNatsIn));
+  const outUs = median(runs.map((r) => r.cpuIngesters + r.cpuNatsOut + r.cpuClickHouse));
+  console.log(
+    `CPU per span (medians): collector ${median(runs.map((r) => r.cpuCollector)).toFixed(1)} µs, nats-server in ${median(runs.map((r) => r.cpuNatsIn)).toFixed(1)} µs, ` +
+      `ingester ${median(runs.map((r) => r.cpuIngesters)).toFixed(1)} µs, nats-server out ${median(runs.map((r) => r.cpuNatsOut)).toFixed(1)} µs` +
+      (storage === 'clickhouse' ? `, ClickHouse ${median(runs.map((r) => r.cpuClickHouse)).toFixed(1)} µs` : '') +
+      `; ceiling on 2 idle cores ≈ ${fmt(2e6 / inUs)} spans/s into the stream, ${fmt(2e6 / outUs)} spans/s out of it`,
   );
 }

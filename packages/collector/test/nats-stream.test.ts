@@ -303,6 +303,41 @@ describe('NATS JetStream buffered ingestion', { skip }, () => {
     }
   });
 
+  it('kill -9 of nats-server while collectors publish: every acknowledged span is there after the restart', async () => {
+    const own = await startNats();
+    const n = names();
+    const pub = await NatsSpanPublisher.start({ servers: own.url, ...n, publishTimeoutMs: 1000 });
+    const store = new MemoryStore();
+    let ing: NatsIngester | undefined;
+    try {
+      const acked: Span[] = [];
+      let running = true;
+      const writers = Array.from({ length: 8 }, async () => {
+        while (running) {
+          const batch = spans(20);
+          try {
+            await pub.writeSpans(batch);
+            acked.push(...batch);
+          } catch {
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+      });
+      await waitFor('some spans acknowledged', () => acked.length > 2000);
+      process.kill(-own.proc.pid!, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 300));
+      running = false;
+      await Promise.all(writers);
+      await own.restart();
+      ing = await NatsIngester.start({ servers: own.url, ...n, store });
+      await waitFor('every acknowledged span stored', async () => (await countStored(store, acked)).found === acked.length, 30_000);
+    } finally {
+      await ing?.close();
+      await pub.close();
+      await own.stop();
+    }
+  });
+
   it('answers 503 (not 500) when NATS is unreachable after start, and recovers when it is back', async () => {
     const own = await startNats();
     const n = names();
