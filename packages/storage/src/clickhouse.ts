@@ -57,6 +57,8 @@ export interface ClickHouseStoreOptions {
 }
 
 const DAY_NS = 86_400_000_000_000n;
+/** Most JSON text one INSERT carries (writes beyond it wait for the next insert). */
+const MAX_INSERT_CHARS = 32 * 1024 * 1024;
 const U64_MAX = (1n << 64n) - 1n;
 
 function clampU64(v: bigint): bigint {
@@ -155,6 +157,16 @@ function writeVersion(): bigint {
   return BigInt(Date.now()) * 1_000_000n + BigInt(writeCounter);
 }
 
+/**
+ * A string ClickHouse can take: lone UTF-16 surrogates become U+FFFD (ClickHouse rejects the
+ * whole insert on one; the span's JSON keeps the original, escaped). Queries' literals are
+ * encoded to UTF-8 the same way, so searches still match.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 /** One JSONEachRow line for span_input. */
 function toRowLine(s: Span, written: bigint): string {
   const start = clampU64(s.startTimeUnixNano);
@@ -163,8 +175,8 @@ function toRowLine(s: Span, written: bigint): string {
   const kv: string[] = [];
   const add = (attrs: readonly Attribute[]) => {
     for (let i = 0; i < attrs.length; i++) {
-      keys.push(attrs[i].key);
-      kv.push(kvPrefix(attrs[i].key) + attributeValueToString(attrs[i].value));
+      keys.push(wellFormed(attrs[i].key));
+      kv.push(wellFormed(kvPrefix(attrs[i].key) + attributeValueToString(attrs[i].value)));
     }
   };
   add(s.attributes);
@@ -173,13 +185,13 @@ function toRowLine(s: Span, written: bigint): string {
   add(derivedTags(s));
   return JSON.stringify({
     day: Number(start / DAY_NS),
-    trace_id: s.traceId,
-    span_id: s.spanId,
+    trace_id: wellFormed(s.traceId),
+    span_id: wellFormed(s.spanId),
     start_ns: start.toString(),
     written: written.toString(),
-    parent_id: s.parentSpanId,
-    service: s.resource.serviceName,
-    name: s.name,
+    parent_id: wellFormed(s.parentSpanId),
+    service: wellFormed(s.resource.serviceName),
+    name: wellFormed(s.name),
     kind: s.kind,
     duration_ns: clampU64(d > 0n ? d : 0n).toString(),
     status: s.status.code,
@@ -365,11 +377,16 @@ export class ClickHouseStore implements SpanStore {
     });
   }
 
-  /** Start inserts while there is pending data and room in flight; each takes everything pending. */
+  /**
+   * Start inserts while there is pending data and room in flight; each takes what is pending, up to
+   * 32 MB of rows (one insert stays one block, so it is stored whole or not at all).
+   */
   private pump(): void {
     while (this.pending.length > 0 && this.inflight < (this.opts.maxInflightInserts ?? 2)) {
-      const group = this.pending;
-      this.pending = [];
+      let n = 0;
+      let bytes = 0;
+      while (n < this.pending.length && (n === 0 || bytes + this.pending[n].body.length <= MAX_INSERT_CHARS)) bytes += this.pending[n++].body.length;
+      const group = this.pending.splice(0, n);
       this.inflight++;
       void this.insertGroup(group).finally(() => {
         this.inflight--;
@@ -381,6 +398,8 @@ export class ClickHouseStore implements SpanStore {
 
   private async insertGroup(group: PendingWrite[]): Promise<void> {
     let body = group.length === 1 ? group[0].body : group.map((g) => g.body).join('');
+    let rows = 0;
+    for (const g of group) rows += g.rows;
     if (this.opts.mangleInsert) body = this.opts.mangleInsert(body);
     try {
       // One request, one block: the server parses every row before it writes any, so a rejected
@@ -388,7 +407,8 @@ export class ClickHouseStore implements SpanStore {
       const r = await this.clients[0].exec({
         query: `INSERT INTO ${this.t('span_input')} FORMAT JSONEachRow`,
         values: Readable.from([body], { objectMode: false }),
-        clickhouse_settings: this.cluster ? { insert_distributed_sync: 1 } : {},
+        // one block however many rows (the server's default block is 1,048,576 rows)
+        clickhouse_settings: { max_insert_block_size: String(Math.max(1_048_576, rows + 1)), ...(this.cluster ? { insert_distributed_sync: 1 } : {}) },
       });
       r.stream.resume();
       await new Promise<void>((resolve, reject) => {
@@ -442,10 +462,13 @@ export class ClickHouseStore implements SpanStore {
          AND trace_id IN (${idList}) AND start_ns >= ${this.watermarkSql()}
        GROUP BY trace_id, span_id`,
     );
+    const wanted = new Set(ids);
     for (const r of rows) {
-      let list = out.get(r.trace_id);
-      if (!list) out.set(r.trace_id, (list = []));
-      list.push(deserializeSpan(r.span));
+      const span = deserializeSpan(r.span);
+      if (!wanted.has(span.traceId)) continue; // ids equal only once made well-formed
+      let list = out.get(span.traceId);
+      if (!list) out.set(span.traceId, (list = []));
+      list.push(span);
     }
     for (const list of out.values()) list.sort(compareSpansByStart);
     return out;

@@ -282,6 +282,18 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
         assert.deepEqual(await store.getTrace('ffffffffffffffff' + low), []);
       });
 
+      it('stores text with lone UTF-16 surrogates without failing the batch, and finds it', async () => {
+        const odd = tid();
+        const fine = tid();
+        const lone = 'a\ud800b\udc00';
+        const s1 = span({ trace: odd, service: `svc${lone}`, name: `op${lone}`, attrs: { [`k${lone}`]: lone } });
+        await Promise.all([store.writeSpans([s1, span({ trace: fine })]), store.writeSpans([span({ trace: tid() })])]);
+        const [got] = await store.getTrace(odd);
+        assert.deepStrictEqual(got, s1);
+        assert.equal((await store.getTrace(fine)).length, 1);
+        assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: `k${lone}`, op: '=', value: lone }] })), [odd]);
+      });
+
       it('keeps the same span id in different traces apart', async () => {
         const t1 = tid();
         const t2 = tid();
