@@ -1,11 +1,11 @@
 /**
  * Sustained ingest: OTLP/HTTP protobuf (100 spans per request, 10 attributes each) from a separate
  * load-generator process into a real `ariadne all-in-one` on the embedded DuckDB store.
- * Reports spans/s acknowledged, p50/p99 ack latency, the server's peak memory, that every
+ * Reports spans/s acknowledged, p50/p99 ack latency, the server's peak memory and CPU per span, that every
  * acknowledged span was stored (from /metrics), and the ratio to raw decode speed of the same
  * payloads measured in this process.
  *
- *   node --conditions=source --import tsx bench/ingest.bench.ts [--seconds 20] [--concurrency 8] [--runs 3] [--storage duckdb]
+ *   node --conditions=source --import tsx bench/ingest.bench.ts [--seconds 20] [--concurrency 32] [--runs 3] [--storage duckdb]
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { startAriadne, tempDir } from '../test/e2e/helpers.js';
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '20' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '32' },
     runs: { type: 'string', default: '3' },
     storage: { type: 'string', default: 'duckdb' },
     worker: { type: 'string' },

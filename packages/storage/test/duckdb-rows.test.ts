@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { attributeValueToString } from '@ariadne/model';
 import type { Attribute, AttributeValue, Span } from '@ariadne/model';
+import { DuckDBStore } from '../src/duckdb.js';
 import { esc, FS, RS, spanRowTexts } from '../src/duckdb-rows.js';
 import { derivedTags } from '../src/filters.js';
 import { serializeSpan } from '../src/serialize.js';
-import { richSpan } from './conformance.js';
+import { StoreArgumentError } from '../src/types.js';
+import { richSpan, span, T0, tid } from './conformance.js';
 
 /** The tags text as first written (one pass per attribute list, derived tags as attribute objects): the reference. */
 function referenceTags(span: Span): string {
@@ -118,5 +123,30 @@ describe('DuckDB row texts (write path)', () => {
     assert.equal(t.tags, referenceTags(s));
     assert.ok(t.tags.includes(`${FS}added${RS}later${FS}`));
     assert.ok(t.tags.includes(`${FS}otel.scope.name${RS}renamed${FS}`));
+  });
+});
+
+describe('DuckDB group commit with a span that cannot be turned into a row', () => {
+  it('fails only the write holding it; the writes sharing its commit group are stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ariadne-rows-'));
+    const store = await DuckDBStore.open({ dataDir: dir });
+    try {
+      const [t1, t2, t3] = [tid(), tid(), tid()];
+      const bad = span({ trace: t2 });
+      bad.attributes = [{ key: 'k', value: { type: 'mystery', value: 1 } as unknown as AttributeValue }];
+      // Issued together: the first commits alone, the next two share one commit group.
+      const w1 = store.writeSpans([span({ trace: t1 })]);
+      const w2 = store.writeSpans([bad, span({ trace: t2, start: T0 + 1n })]);
+      const w3 = store.writeSpans([span({ trace: t3 })]);
+      await w1;
+      await assert.rejects(w2, (e: unknown) => e instanceof StoreArgumentError && /cannot store span batch/.test((e as Error).message));
+      await w3;
+      assert.equal((await store.getTrace(t1)).length, 1);
+      assert.equal((await store.getTrace(t2)).length, 0, 'nothing of the failed write is stored');
+      assert.equal((await store.getTrace(t3)).length, 1);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
