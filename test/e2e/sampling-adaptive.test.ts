@@ -11,9 +11,9 @@ import { initTracer, type AriadneTracer } from '@ariadne/tracer';
 import { startClickHouse, type ClickHouseCluster } from '../helpers/clickhouse.js';
 import { startAriadne, type Running } from './helpers.js';
 
-const TARGET = 5;
-const RATES: Record<string, number> = { 'GET /hot': 300, 'GET /medium': 20, 'GET /rare-a': 0.5, 'POST /rare-b': 0.5, 'GET /rare-c': 0.5 };
-const ADAPTIVE_ARGS = ['--sampling-adaptive', '--sampling-target-tps', String(TARGET), '--sampling-calculation-interval', '1s', '--sampling-calculation-buckets', '3', '--sampling-initial-probability', '0.01'];
+const TARGET = 10;
+const RATES: Record<string, number> = { 'GET /hot': 300, 'GET /medium': 40, 'GET /rare-a': 0.5, 'POST /rare-b': 0.5, 'GET /rare-c': 0.5 };
+const ADAPTIVE_ARGS = ['--sampling-adaptive', '--sampling-target-tps', String(TARGET), '--sampling-calculation-interval', '1s', '--sampling-calculation-buckets', '5', '--sampling-initial-probability', '0.01'];
 
 interface Strategy {
   operationSampling?: { defaultSamplingProbability: number; perOperationStrategies: { operation: string; probabilisticSampling: { samplingRate: number } }[] };
@@ -42,7 +42,7 @@ function tracerFor(app: Running, service: string): AriadneTracer {
 
 /**
  * Run the traffic mix for `seconds`, spread over `tracers` (request i goes to tracer i % n).
- * Returns, per operation, the times (ms) of every request generated.
+ * Returns, per operation, the start times (ms) of every root span generated.
  */
 async function traffic(tracers: AriadneTracer[], seconds: number): Promise<Map<string, number[]>> {
   const generated = new Map<string, number[]>(Object.keys(RATES).map((op) => [op, []]));
@@ -60,17 +60,32 @@ async function traffic(tracers: AriadneTracer[], seconds: number): Promise<Map<s
       while (due >= 1) {
         const tracer = tracers[n++ % tracers.length];
         const slow = n % 29 === 0;
-        const span = tracer.startSpan(op, { startTime: slow ? now - 2500 : now - 3 });
+        const start = slow ? now - 2500 : now - 3;
+        const span = tracer.startSpan(op, { startTime: start });
         if (n % 13 === 0) span.setTag('error', true);
         tracer.startSpan('db.query', { childOf: span, startTime: now - 2 }).finish(now - 1);
         span.finish(now);
-        generated.get(op)!.push(now);
+        generated.get(op)!.push(start);
         due -= 1;
       }
       carry.set(op, due);
     }
   }
   return generated;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Every second from `fromMs` until `done()`: the strategies each app serves for 'shop'. */
+async function probe(apps: Running[], fromMs: number, done: () => boolean): Promise<Strategy[][]> {
+  const out: Strategy[][] = [];
+  await sleep(fromMs);
+  while (!done()) {
+    out.push(await Promise.all(apps.map((a) => strategy(a, 'shop'))));
+    await sleep(1000);
+  }
+  return out;
 }
 
 describe('adaptive sampling through a real all-in-one and the tracer\'s remote sampler', () => {
@@ -82,19 +97,25 @@ describe('adaptive sampling through a real all-in-one and the tracer\'s remote s
     await app?.stop();
   });
 
-  it('each operation converges to the target rate (±35% over the last 10 s); rare operations are kept whole', async (t) => {
+  it('each operation converges to the target rate (±35% over the last 14 s); rare operations are kept whole', async (t) => {
     const tracer = tracerFor(app, 'shop');
     const started = Date.now();
     let generated: Map<string, number[]>;
+    let finished = false;
+    const probes = probe([app], 16_000, () => finished);
     try {
-      generated = await traffic([tracer], 26);
+      generated = await traffic([tracer], 30);
     } finally {
+      finished = true;
       await tracer.close();
     }
-    await new Promise((r) => setTimeout(r, 500));
-    const probs = probabilities(await strategy(app, 'shop'));
+    // the probabilities served during the last 14 s of traffic (median: a point estimate is noisy)
+    const served = (await probes).map(([s]) => probabilities(s));
+    const probs = new Map([...served[0].keys()].map((op) => [op, median(served.map((m) => m.get(op) ?? NaN))]));
+    await sleep(500);
+    // tolerances: at least 3.5 standard deviations of the sampling noise (140 traces per operation)
     const from = started + 16_000;
-    const to = started + 26_000;
+    const to = started + 30_000;
     const stored = async (op: string) => {
       const q = new URLSearchParams({ service: 'shop', operation: op, start: String(from * 1000), end: String(to * 1000), limit: '1500' });
       const res = await fetch(app.url('query', `/api/traces?${q}`));
@@ -105,17 +126,17 @@ describe('adaptive sampling through a real all-in-one and the tracer\'s remote s
     };
     const report: string[] = [];
     for (const op of ['GET /hot', 'GET /medium']) {
-      const rate = (await stored(op)) / 10;
+      const rate = (await stored(op)) / 14;
       const p = probs.get(op)!;
       report.push(`${op}: p=${p} (ideal ${TARGET / RATES[op]}), ${rate} traces/s stored`);
       assert.ok(Math.abs(rate - TARGET) / TARGET <= 0.35, report.join('; '));
-      assert.ok(Math.abs(p - TARGET / RATES[op]) / (TARGET / RATES[op]) <= 0.5, report.join('; '));
+      assert.ok(Math.abs(p - TARGET / RATES[op]) / (TARGET / RATES[op]) <= 0.35, report.join('; '));
     }
     t.diagnostic(report.join('; '));
     for (const op of ['GET /rare-a', 'POST /rare-b', 'GET /rare-c']) {
       assert.equal(probs.get(op), 1, `${op} probability`);
       const made = generated.get(op)!.filter((t) => t >= from && t < to).length;
-      assert.equal(await stored(op), made, `every ${op} trace of the last 10 s stored`);
+      assert.equal(await stored(op), made, `every ${op} trace of the last 14 s stored`);
     }
     // the metrics show the calculations
     const metrics = await (await fetch(app.url('admin', '/metrics'))).text();
@@ -140,25 +161,31 @@ describe('two collectors on one ClickHouse', () => {
 
   it('serve the same probabilities, computed from the traffic of both (not half of it)', async (t) => {
     const tracers = apps.map((a) => tracerFor(a, 'shop'));
+    let finished = false;
+    const probes = probe(apps, 10_000, () => finished);
     try {
-      await traffic(tracers, 18);
+      await traffic(tracers, 20);
     } finally {
-      await Promise.all(tracers.map((t) => t.close()));
+      finished = true;
+      await Promise.all(tracers.map((x) => x.close()));
     }
-    // both serve the newest stored record: equal once neither is between two intervals
+    const samples = await probes;
+    // both serve the newest stored record: equal except when probed across an interval change
+    const equal = samples.filter(([x, y]) => JSON.stringify(x) === JSON.stringify(y)).length;
+    assert.ok(equal >= samples.length - 2, `${equal} of ${samples.length} probes equal`);
     let a: Strategy | undefined;
     let b: Strategy | undefined;
     for (let i = 0; i < 20; i++) {
       [a, b] = await Promise.all(apps.map((x) => strategy(x, 'shop')));
       if (JSON.stringify(a) === JSON.stringify(b)) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     assert.deepEqual(a, b);
-    const probs = probabilities(a!);
-    const hot = probs.get('GET /hot')!;
+    const hot = median(samples.map(([x]) => probabilities(x).get('GET /hot') ?? NaN));
     const ideal = TARGET / RATES['GET /hot'];
-    t.diagnostic(`hot p=${hot} (ideal ${ideal}); ${JSON.stringify([...probs])}`);
-    assert.ok(Math.abs(hot - ideal) / ideal <= 0.5, `hot p=${hot}, ideal ${ideal} (half the traffic would give ${2 * ideal})`);
+    t.diagnostic(`hot p (median of ${samples.length} probes during traffic)=${hot} (ideal ${ideal}); ${equal} of ${samples.length} probes equal on both collectors`);
+    assert.ok(Math.abs(hot - ideal) / ideal <= 0.35, `hot p=${hot}, ideal ${ideal} (half the traffic would give ${2 * ideal})`);
+    const probs = probabilities(a!);
     assert.equal(probs.get('GET /rare-a'), 1);
     const rows = await ch.sql('SELECT count(DISTINCT collector) FROM adaptive_e2e.sampling_throughput');
     assert.equal(rows.trim(), '2', 'both collectors stored their counts');
