@@ -133,10 +133,14 @@ describe('tail sampling through a real all-in-one', () => {
   });
 
   it('a clean shutdown decides and stores the traces still in their window (acknowledged when held)', async () => {
+    // a window far longer than the test: the traces are certainly still held at SIGTERM
+    assert.equal(await app.stop('SIGTERM'), 0);
+    app = await startAriadne({ args: ['--data-dir', dir.path, ...ARGS, '--tail-sampling-decision-wait', '10m'] });
     const traces = makeTraces(50).map((t) => ({ ...t, kind: 'error' as Kind }));
     await post(app.url('otlp-http', '/v1/traces'), otlpPart1(traces));
     await post(app.url('zipkin', '/api/v2/spans'), zipkinPart2(traces));
-    assert.ok((await metric(app, /ariadne_collector_tail_sampling_buffer_traces (\d+)/)) >= 50, 'held, not decided yet');
+    assert.equal(await metric(app, /ariadne_collector_tail_sampling_buffer_traces (\d+)/), 50, 'held, not decided yet');
+    for (const tr of traces.slice(0, 5)) assert.equal(await spanCount(app, tr.traceId), 0, 'not stored before the decision');
     assert.equal(await app.stop('SIGTERM'), 0);
     app = await startAriadne({ args: ['--data-dir', dir.path, ...ARGS] });
     for (const tr of traces) assert.equal(await spanCount(app, tr.traceId), 3, `trace ${tr.traceId} stored at shutdown`);
