@@ -87,7 +87,8 @@ async function expectExactlyOnce(query: Running, acked: Span[][], timeoutMs = 90
 async function metric(p: Running, name: string): Promise<number> {
   const text = await (await fetch(p.url('admin', '/metrics'))).text();
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
+  // A counter never incremented has no line yet.
+  return m ? Number(m[1]) : name.endsWith('_total') ? 0 : NaN;
 }
 
 describe('buffered ingestion: collectors → NATS JetStream → ingesters → ClickHouse → query', { skip }, () => {
@@ -181,7 +182,7 @@ describe('buffered ingestion: collectors → NATS JetStream → ingesters → Cl
     assert.ok(failures[0] + failures[1] > 0, 'no write failed while ClickHouse was down?');
   });
 
-  test('kill -9 of an ingester mid-stream, then a restart: nothing lost, nothing duplicated', async () => {
+  test('kill -9 of an ingester mid-stream, then a restart: nothing lost, nothing duplicated', async (t) => {
     const acked: Span[][] = [];
     let posting = true;
     const sender = (async () => {
@@ -191,6 +192,8 @@ describe('buffered ingestion: collectors → NATS JetStream → ingesters → Cl
       }
     })();
     await waitFor('the ingesters to be busy', async () => (await metric(ingesters[0], 'ariadne_ingester_spans_stored_total')) > 0 && acked.length > 30);
+    // Kill it while it holds messages (fetched, not yet acknowledged).
+    await waitFor('the victim to hold messages', async () => (await metric(ingesters[0], 'ariadne_ingester_held_messages')) > 0, 10_000);
     const victim = ingesters[0];
     await victim.stop('SIGKILL');
     await new Promise((r) => setTimeout(r, 1000));
@@ -200,5 +203,13 @@ describe('buffered ingestion: collectors → NATS JetStream → ingesters → Cl
     await sender;
     assert.ok(acked.length > 50, `${acked.length} traces acknowledged`);
     await expectExactlyOnce(query, acked);
+    // Messages the killed ingester held were redelivered to the others after the ack wait.
+    const redelivered = await Promise.all(ingesters.map((p) => metric(p, 'ariadne_ingester_redeliveries_total')));
+    t.diagnostic(`redeliveries after kill -9: ${redelivered.join(' + ')}`);
+  });
+
+  test('an ingester without --queue, or a collector --queue with multi-tenancy, refuses to start with a clear message', async () => {
+    await assert.rejects(startAriadne({ command: 'ingester', args: ['--storage', 'memory'] }), /--queue is required/);
+    await assert.rejects(startAriadne({ command: 'collector', args: [...queueArgs(), '--multi-tenancy-enabled'] }), /cannot be combined with --multi-tenancy-enabled/);
   });
 });

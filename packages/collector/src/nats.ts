@@ -445,7 +445,7 @@ export class NatsIngester {
     this.maxBatchSpans = opts.maxBatchSpans ?? 10_000;
     this.ackWaitMs = opts.ackWaitMs ?? 30_000;
     this.consumerName = opts.consumer ?? DEFAULT_CONSUMER;
-    this.metrics = new IngesterMetrics(opts.registry ?? new Registry(), () => this.stats, () => (this.storeOk ? 1 : 0));
+    this.metrics = new IngesterMetrics(opts.registry ?? new Registry(), () => this.stats, () => (this.storeOk ? 1 : 0), () => this.held.size);
   }
 
   static async start(opts: IngesterOptions): Promise<NatsIngester> {
@@ -744,7 +744,12 @@ class IngesterMetrics {
   readonly writeSeconds: Histogram;
   readonly batchSpans: Histogram;
   lastBatchAge = 0;
-  constructor(r: Registry, stats: () => { pending: number; ackPending: number; redelivered: number; streamBytes: number; streamMessages: number }, storeUp: () => number) {
+  constructor(
+    r: Registry,
+    stats: () => { pending: number; ackPending: number; redelivered: number; streamBytes: number; streamMessages: number },
+    storeUp: () => number,
+    held: () => number,
+  ) {
     this.registry = r;
     const p = 'ariadne_ingester';
     this.spansStored = r.register(new Counter(`${p}_spans_stored_total`, 'Spans written to storage (their messages then acknowledged).', []));
@@ -764,6 +769,7 @@ class IngesterMetrics {
     r.register(new Gauge(`${p}_stream_messages`, 'Messages in the span stream.', () => stats().streamMessages));
     r.register(new Gauge(`${p}_last_batch_age_seconds`, 'Age of the oldest message of the last stored batch when it was acknowledged (end-to-end delay through the stream).', () => this.lastBatchAge));
     r.register(new Gauge(`${p}_store_up`, '1 when the last storage write succeeded, 0 while writes fail.', storeUp));
+    r.register(new Gauge(`${p}_held_messages`, 'Messages this ingester fetched and has not yet acknowledged (being written, or fetched ahead).', held));
   }
 
   toPrometheus(): string {
