@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from './http.js';
 
@@ -126,15 +126,38 @@ export interface SamplingOptions {
 /** Jaeger's own default: probabilistic 0.001. */
 export const JAEGER_DEFAULT_STRATEGY: StrategySpec = { type: 'probabilistic', param: 0.001 };
 
+/** What identifies one content of a file for the reload poll: mtime, size and inode ('' when absent). */
+function fileVersion(file: string): string {
+  try {
+    const st = statSync(file, { bigint: true });
+    return `${st.mtimeNs}:${st.size}:${st.ino}`;
+  } catch {
+    return '';
+  }
+}
+
 export class SamplingStrategies {
   private current: StrategiesFile;
   private readonly fallback: StrategySpec;
+  private version: string;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: SamplingOptions = {}) {
     this.fallback = opts.defaultStrategy ?? JAEGER_DEFAULT_STRATEGY;
+    this.version = opts.file ? fileVersion(opts.file) : '';
     this.current = opts.file ? SamplingStrategies.load(opts.file) : {};
     if (opts.file) {
-      watchFile(opts.file, { interval: opts.pollMs ?? 1000, persistent: false }, () => this.reload());
+      // Our own poll against the version read at load time: fs.watchFile takes its baseline
+      // asynchronously and misses a change made before that.
+      const file = opts.file;
+      this.timer = setInterval(() => {
+        const v = fileVersion(file);
+        if (v !== this.version) {
+          this.version = v;
+          this.reload();
+        }
+      }, opts.pollMs ?? 1000);
+      this.timer.unref();
     }
   }
 
@@ -175,7 +198,8 @@ export class SamplingStrategies {
   }
 
   close(): void {
-    if (this.opts.file) unwatchFile(this.opts.file);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** GET /sampling?service=, /api/sampling?service=, /?service= */
