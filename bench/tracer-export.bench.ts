@@ -5,12 +5,14 @@
  *
  *   node --conditions=source --import tsx bench/tracer-export.bench.ts [runs=7] [spansPerRun=20000] [compression=none,gzip]
  *
- * What one run of one implementation does: start and end N spans with 5 attributes (chunks of 500,
- * yielding to the event loop between chunks so the exporters work while spans are made, as in an
- * app), then flush. The cost is this process's CPU time (user+system, all threads: zlib's thread
+ * Each implementation × compression runs in its own child process (so no one's garbage collection
+ * is charged to another); the parent starts the collector, tells the children to run in turn and
+ * collects their numbers. What one run does: start and end N spans with 5 attributes (chunks of
+ * 500, yielding to the event loop between chunks so the exporters work while spans are made, as in
+ * an app), then flush. The cost is the child's CPU time (user+system, all threads: zlib's thread
  * pool and GC threads included) from the first span to the end of the flush, divided by N: span
  * creation, queueing, encoding, compression and HTTP. The collector's work is in another process
- * and not counted. A full GC runs between runs (not counted), so no run pays for another's garbage.
+ * and not counted.
  *
  * Kept comparable: same attributes and span name, same OTLP/HTTP protobuf endpoint, same batch
  * size (512), flush interval (200 ms) and queue limit (2^20 spans, so neither side drops), and the
@@ -24,26 +26,21 @@
  * (`ariadne_collector_spans_stored_total` on the admin /metrics) and compares it with the number
  * of spans made. Medians over runs; the ratio is the median of per-run ratios (runs alternate).
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { fork, type ChildProcess } from 'node:child_process';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Tracer } from '@opentelemetry/api';
 import { initTracer } from '@ariadne/tracer';
-import { startAriadne } from '../test/e2e/helpers.js';
+import { startAriadne, type Running } from '../test/e2e/helpers.js';
 
 const RUNS = Number(process.argv[2] ?? 7);
 const N = Number(process.argv[3] ?? 20_000);
 const MODES = (process.argv[4] ?? 'none,gzip').split(',') as ('none' | 'gzip')[];
 const CHUNK = 500;
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-const app = await startAriadne({ args: ['--storage', 'memory'] });
-const url = app.url('otlp-http', '/v1/traces');
+const CHILD = process.argv[5]; // internal: 'ours' | 'otel' when started as a child
 
 interface Impl {
   name: string;
@@ -51,9 +48,6 @@ interface Impl {
   mode: string;
   run(): Promise<void>;
   close(): Promise<void>;
-  made: number;
-  cpu: number[];
-  wall: number[];
 }
 
 async function burst(t: Tracer): Promise<void> {
@@ -71,7 +65,7 @@ async function burst(t: Tracer): Promise<void> {
   }
 }
 
-function ours(mode: 'none' | 'gzip'): Impl {
+function ours(mode: 'none' | 'gzip', url: string): Impl {
   const service = `bench-ariadne-${mode}`;
   const tracer = initTracer(
     {
@@ -86,9 +80,6 @@ function ours(mode: 'none' | 'gzip'): Impl {
     name: `ariadne RemoteReporter, OTLP protobuf, ${mode}`,
     service,
     mode,
-    made: 0,
-    cpu: [],
-    wall: [],
     async run() {
       await burst(t);
       await tracer.flush();
@@ -97,7 +88,7 @@ function ours(mode: 'none' | 'gzip'): Impl {
   };
 }
 
-function otel(mode: 'none' | 'gzip'): Impl {
+function otel(mode: 'none' | 'gzip', url: string): Impl {
   const service = `bench-otel-${mode}`;
   const exporter = new OTLPTraceExporter({ url, compression: mode === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE, concurrencyLimit: 10_000 });
   const provider = new BasicTracerProvider({
@@ -109,9 +100,6 @@ function otel(mode: 'none' | 'gzip'): Impl {
     name: `OTel sdk-trace-base + BatchSpanProcessor + exporter-trace-otlp-proto, ${mode}`,
     service,
     mode,
-    made: 0,
-    cpu: [],
-    wall: [],
     async run() {
       await burst(t);
       await provider.forceFlush();
@@ -121,7 +109,7 @@ function otel(mode: 'none' | 'gzip'): Impl {
 }
 
 /** Spans the collector has stored, by service (its own counter). */
-async function stored(): Promise<Map<string, number>> {
+async function stored(app: Running): Promise<Map<string, number>> {
   const text = await fetch(app.url('admin', '/metrics')).then((r) => r.text());
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
@@ -137,51 +125,94 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const pairs = MODES.map((m) => [ours(m), otel(m)] as const);
-const all = pairs.flat();
-try {
-  // warm-up (JIT, keep-alive connections), counted as made spans too
-  for (const im of all) {
-    await im.run();
-    im.made += N;
+if (CHILD) {
+  // ---- child: one implementation; runs when told, answers with its CPU and wall time per span
+  const url = process.env.BENCH_URL!;
+  const mode = process.argv[4] as 'none' | 'gzip';
+  const im = CHILD === 'ours' ? ours(mode, url) : otel(mode, url);
+  process.on('message', async (msg: string) => {
+    if (msg === 'run') {
+      const c0 = process.cpuUsage();
+      const w0 = process.hrtime.bigint();
+      await im.run();
+      const d = process.cpuUsage(c0);
+      process.send!({ cpu: ((d.user + d.system) * 1000) / N, wall: Number(process.hrtime.bigint() - w0) / N });
+    } else if (msg === 'close') {
+      await im.close().catch(() => {});
+      process.send!({ closed: true }, () => process.exit(0));
+    }
+  });
+  process.send!({ ready: im.name, service: im.service });
+} else {
+  const app = await startAriadne({ args: ['--storage', 'memory'] });
+  interface Child {
+    proc: ChildProcess;
+    name: string;
+    service: string;
+    mode: string;
+    made: number;
+    cpu: number[];
+    wall: number[];
   }
-  for (let r = 0; r < RUNS; r++) {
-    for (const pair of pairs) {
-      const order = r % 2 ? [pair[1], pair[0]] : [pair[0], pair[1]];
-      for (const im of order) {
-        gc();
-        const c0 = process.cpuUsage();
-        const w0 = process.hrtime.bigint();
-        await im.run();
-        const d = process.cpuUsage(c0);
-        im.cpu.push(((d.user + d.system) * 1000) / N);
-        im.wall.push(Number(process.hrtime.bigint() - w0) / N);
-        im.made += N;
+  const next = (c: ChildProcess) => new Promise<any>((resolve, reject) => {
+    c.once('message', resolve);
+    c.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+  });
+  const spawnChild = async (kind: 'ours' | 'otel', mode: string): Promise<Child> => {
+    const proc = fork(new URL(import.meta.url).pathname, [String(RUNS), String(N), mode, kind], {
+      execArgv: ['--conditions=source', '--import', 'tsx'],
+      env: { ...process.env, BENCH_URL: app.url('otlp-http', '/v1/traces') },
+    });
+    const hello = await next(proc);
+    return { proc, name: hello.ready, service: hello.service, mode, made: 0, cpu: [], wall: [] };
+  };
+  const pairs: [Child, Child][] = [];
+  try {
+    for (const m of MODES) pairs.push([await spawnChild('ours', m), await spawnChild('otel', m)]);
+    const all = pairs.flat();
+    const run = async (c: Child) => {
+      c.proc.send('run');
+      const r = await next(c.proc);
+      c.made += N;
+      return r as { cpu: number; wall: number };
+    };
+    for (const c of all) await run(c); // warm-up (JIT, keep-alive connections); its spans are counted as made
+    for (let r = 0; r < RUNS; r++) {
+      for (const pair of pairs) {
+        for (const c of r % 2 ? [pair[1], pair[0]] : pair) {
+          const x = await run(c);
+          c.cpu.push(x.cpu);
+          c.wall.push(x.wall);
+        }
       }
     }
-  }
-  // every span must have been stored by the collector
-  let got = await stored();
-  const deadline = Date.now() + 60_000;
-  while (all.some((im) => (got.get(im.service) ?? 0) < im.made) && Date.now() < deadline) {
-    await new Promise((res) => setTimeout(res, 250));
-    got = await stored();
-  }
-  console.log(
-    `tracer export bench: ${RUNS} runs × ${N} spans (5 attributes), OTLP/HTTP protobuf to an all-in-one; CPU of this process per span; node ${process.version}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`,
-  );
-  for (const [a, o] of pairs) {
-    console.log(`\ncompression ${a.mode}:`);
-    for (const im of [a, o]) {
-      const g = got.get(im.service) ?? 0;
-      console.log(
-        `  ${im.name}\n    CPU/span median ${median(im.cpu).toFixed(0)} ns (runs: ${im.cpu.map((v) => v.toFixed(0)).join(', ')}); wall/span median ${median(im.wall).toFixed(0)} ns; stored by the collector ${g}/${im.made}${g === im.made ? '' : '  <-- NOT ALL SPANS ARRIVED'}`,
-      );
+    for (const c of all) {
+      c.proc.send('close');
+      await next(c.proc);
     }
-    const ratios = a.cpu.map((v, k) => v / o.cpu[k]);
-    console.log(`  ratio ariadne/OTel: ${median(ratios).toFixed(2)}× (median of per-run ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+    // every span must have been stored by the collector
+    let got = await stored(app);
+    const deadline = Date.now() + 60_000;
+    while (all.some((c) => (got.get(c.service) ?? 0) < c.made) && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 250));
+      got = await stored(app);
+    }
+    console.log(
+      `tracer export bench: ${RUNS} runs × ${N} spans (5 attributes), OTLP/HTTP protobuf to an all-in-one; CPU per span of each implementation's own process; node ${process.version}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    );
+    for (const [a, o] of pairs) {
+      console.log(`\ncompression ${a.mode}:`);
+      for (const c of [a, o]) {
+        const g = got.get(c.service) ?? 0;
+        console.log(
+          `  ${c.name}\n    CPU/span median ${median(c.cpu).toFixed(0)} ns (runs: ${c.cpu.map((v) => v.toFixed(0)).join(', ')}); wall/span median ${median(c.wall).toFixed(0)} ns; stored by the collector ${g}/${c.made}${g === c.made ? '' : '  <-- NOT ALL SPANS ARRIVED'}`,
+        );
+      }
+      const ratios = a.cpu.map((v, k) => v / o.cpu[k]);
+      console.log(`  ratio ariadne/OTel: ${median(ratios).toFixed(2)}× (median of per-run ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+    }
+  } finally {
+    for (const c of pairs.flat()) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
+    await app.stop();
   }
-} finally {
-  for (const im of all) await im.close().catch(() => {});
-  await app.stop();
 }

@@ -38,6 +38,7 @@ export const REMOTE_KEYS = [
   'initialBackoffMs',
   'maxBackoffMs',
   'closeTimeoutMs',
+  'maxInflightBatches',
   'handleProcessExit',
 ] as const;
 
@@ -232,6 +233,7 @@ export function buildRemoteReporter(c: ReporterConfig, logger?: (l: string) => v
     initialBackoffMs: optNum(c, 'initialBackoffMs'),
     maxBackoffMs: optNum(c, 'maxBackoffMs'),
     closeTimeoutMs: optNum(c, 'closeTimeoutMs'),
+    maxInflightBatches: optNum(c, 'maxInflightBatches', 1),
     logger,
   };
   if (c.handleProcessExit !== undefined) {

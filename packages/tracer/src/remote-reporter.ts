@@ -1,8 +1,8 @@
 /**
  * RemoteReporter (jaeger-client semantics): `report` appends to a bounded in-memory queue and
- * returns; a background loop sends batches when one is full or every flush interval, one batch at
- * a time, retrying retryable failures with exponential backoff + jitter (honouring Retry-After)
- * for at most `maxRetryTimeMs`. A full queue drops the span and counts it. Nothing here throws
+ * returns; batches are sent when one is full or every flush interval, at most
+ * `maxInflightBatches` at a time, each retried on retryable failures with exponential backoff +
+ * jitter (honouring Retry-After) for at most `maxRetryTimeMs`. A full queue drops the span and counts it. Nothing here throws
  * into the application. `close()` (and SIGTERM / beforeExit, see `handleProcessExit`) flushes.
  *
  * With a sender that can encode ahead (`Sender.newEncoder`, the OTLP protobuf senders), reported
@@ -31,6 +31,12 @@ export interface RemoteReporterOptions {
   maxBackoffMs?: number;
   /** How long `close()` may wait for delivery, in ms (default 5000). */
   closeTimeoutMs?: number;
+  /**
+   * Batches in flight at once (default 2): while one waits for the collector's answer the next
+   * full batch goes out, so a slow collector costs fewer round trips. Retry memory is bounded by
+   * this many batches plus the queue.
+   */
+  maxInflightBatches?: number;
   /** Flush on SIGTERM / beforeExit (default true). */
   handleProcessExit?: boolean;
   /** Called with a line on delivery failures (default: silent). */
@@ -85,6 +91,7 @@ export class RemoteReporter implements Reporter {
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly closeTimeoutMs: number;
+  readonly maxInflightBatches: number;
   private queue: Span[] = [];
   /** Encoding mode: reported, not yet encoded spans; the open batch; batches ready to send. */
   private readonly encoder: SpanEncoder | undefined;
@@ -96,10 +103,16 @@ export class RemoteReporter implements Reporter {
   private size = 0;
   private metrics: TracerMetrics | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private draining: Promise<void> | undefined;
+  /** Batches being sent (or waiting to be retried). */
+  private active = 0;
+  private pumpScheduled = false;
+  /** The next pump also takes a partial batch (flush interval, flush(), close()). */
+  private forceNext = false;
+  /** Resolved (and replaced) whenever a batch is done. */
+  private doneWaiters: (() => void)[] = [];
   private closed = false;
   private aborted = false;
-  private wake: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
   private closing: Promise<void> | undefined;
   private readonly log: ((line: string) => void) | undefined;
   /** Own counters (also mirrored into the tracer's metrics). */
@@ -114,6 +127,7 @@ export class RemoteReporter implements Reporter {
     this.initialBackoffMs = opts.initialBackoffMs ?? 100;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
+    this.maxInflightBatches = Math.max(1, Math.floor(opts.maxInflightBatches ?? 2));
     this.log = opts.logger;
     if (this.sender.newEncoder && this.sender.sendEncoded) {
       this.encoder = this.sender.newEncoder();
@@ -121,7 +135,10 @@ export class RemoteReporter implements Reporter {
       this.acceptsEndedSpans = true;
     }
     if (this.flushIntervalMs > 0) {
-      this.timer = setInterval(() => this.kick(), this.flushIntervalMs);
+      this.timer = setInterval(() => {
+        this.forceNext = true;
+        this.pump();
+      }, this.flushIntervalMs);
       this.timer.unref();
     }
     if (opts.handleProcessExit !== false) {
@@ -133,9 +150,9 @@ export class RemoteReporter implements Reporter {
   get queueLength(): number {
     return this.size;
   }
-  /** A send loop is running. */
+  /** A batch is being sent. */
   get busy(): boolean {
-    return this.draining !== undefined;
+    return this.active > 0;
   }
 
   setMetrics(metrics: TracerMetrics): void {
@@ -159,7 +176,7 @@ export class RemoteReporter implements Reporter {
         setImmediate(this.onStageTimer);
       }
     } else this.queue.push(span);
-    if (this.size >= this.batchSize && this.draining === undefined) this.kick();
+    if (this.size >= this.batchSize && this.active < this.maxInflightBatches) this.schedulePump();
   }
 
   private readonly onStageTimer = (): void => {
@@ -201,41 +218,57 @@ export class RemoteReporter implements Reporter {
     }
   }
 
-  private kick(): void {
-    if (this.draining === undefined && this.size > 0 && !this.aborted) {
-      this.draining = this.drain().finally(() => {
-        this.draining = undefined;
-      });
+  /** Pumps on the next event-loop turn, so the current synchronous burst of reports can fill the batch. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Starts sends while batches are ready and fewer than `maxInflightBatches` are in flight. */
+  private pump(): void {
+    const force = this.forceNext;
+    this.forceNext = false;
+    while (!this.aborted && this.active < this.maxInflightBatches) {
+      const b = this.take(force);
+      if (b === undefined) break;
+      this.active++;
+      void this.sendWithRetry(b.count, b.send)
+        .catch(() => {
+          this.count('failed', b.count);
+          if (this.metrics) this.metrics.internalErrors++;
+        })
+        .finally(() => {
+          this.active--;
+          const w = this.doneWaiters;
+          this.doneWaiters = [];
+          for (const f of w) f();
+          this.pump();
+        });
     }
   }
 
-  private async drain(): Promise<void> {
-    // let the current synchronous burst of reports finish filling the batch
-    await new Promise<void>((r) => setImmediate(r));
-    while (this.size > 0 && !this.aborted) {
-      if (this.encoder !== undefined) {
-        this.encodeStaged();
-        if (this.sealed.length === 0) this.seal();
-        const b = this.sealed.shift();
-        if (b === undefined) break;
-        this.size -= b.count;
-        try {
-          await this.sendWithRetry(b.count, () => this.sender.sendEncoded!(b.body, b.count));
-        } catch {
-          this.count('failed', b.count);
-          if (this.metrics) this.metrics.internalErrors++;
-        }
-        continue;
-      }
-      const batch = this.queue.splice(0, this.batchSize);
-      this.size -= batch.length;
-      try {
-        await this.sendWithRetry(batch.length, () => this.sender.send(batch));
-      } catch {
-        this.count('failed', batch.length);
-        if (this.metrics) this.metrics.internalErrors++;
-      }
+  /** The next batch to send: a full one, or (when `force`) whatever is queued. */
+  private take(force: boolean): { count: number; send: () => Promise<SendOutcome> } | undefined {
+    if (this.encoder !== undefined) {
+      this.encodeStaged();
+      if (this.sealed.length === 0 && force) this.seal();
+      const b = this.sealed.shift();
+      if (b === undefined) return undefined;
+      this.size -= b.count;
+      return { count: b.count, send: () => this.sender.sendEncoded!(b.body, b.count) };
     }
+    if (this.queue.length === 0 || (this.queue.length < this.batchSize && !force)) return undefined;
+    const batch = this.queue.splice(0, this.batchSize);
+    this.size -= batch.length;
+    return { count: batch.length, send: () => this.sender.send(batch) };
+  }
+
+  private nextDone(): Promise<void> {
+    return new Promise<void>((r) => this.doneWaiters.push(r));
   }
 
   private count(kind: 'sent' | 'failed' | 'dropped', n: number): void {
@@ -274,26 +307,28 @@ export class RemoteReporter implements Reporter {
       }
       this.stats.retries++;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          this.wake = undefined;
-          resolve();
-        }, delay);
-        t.unref();
-        this.wake = () => {
+        const wake = () => {
           clearTimeout(t);
-          this.wake = undefined;
+          this.wakers.delete(wake);
           resolve();
         };
+        const t = setTimeout(wake, delay);
+        t.unref();
+        this.wakers.add(wake);
       });
     }
   }
 
   /** Sends everything queued so far; resolves when done (delivered or given up on). */
   async flush(): Promise<void> {
-    for (let i = 0; i < 1000; i++) {
-      if (this.draining) await this.draining;
-      else if (this.size > 0 && !this.aborted) this.kick();
-      else return;
+    for (;;) {
+      if (this.aborted) return;
+      if (this.size > 0) {
+        this.forceNext = true;
+        this.pump();
+      }
+      if (this.active === 0) return; // nothing left, or nothing that can be taken
+      await this.nextDone();
     }
   }
 
@@ -311,7 +346,7 @@ export class RemoteReporter implements Reporter {
     clearTimeout(t);
     // whatever is left could not be delivered in time
     this.aborted = true;
-    this.wake?.();
+    for (const w of [...this.wakers]) w();
     const left = this.size;
     this.queue = [];
     this.staged = [];
@@ -324,7 +359,7 @@ export class RemoteReporter implements Reporter {
     } catch {
       // ignore
     }
-    if (this.draining) await this.draining.catch(() => {});
+    while (this.active > 0) await this.nextDone();
     live.delete(this);
     if (live.size === 0) unhook();
   }
