@@ -36,6 +36,12 @@ export interface AdaptiveOptions {
   intervalMs?: number;
   /** Buckets of counts a calculation looks at (a moving average). Default 3. */
   buckets?: number;
+  /**
+   * Operations (service + span name) counted and served at most; further ones are not counted
+   * (`ariadne_collector_adaptive_operations_dropped_total`) and get the initial probability. Guards
+   * against span names that embed ids or URLs. Default 10 000.
+   */
+  maxOperations?: number;
   /** This collector's id in the store (random by default). */
   collectorId?: string;
   /** Milliseconds to wait after a bucket ends before calculating, for every collector to store its counts. Default min(interval / 4, 5 s). */
@@ -54,6 +60,8 @@ export interface CalculationOptions {
   intervalMs: number;
   /** Buckets in a calculation window. */
   buckets: number;
+  /** The most operations returned (the most recently seen win). Default unlimited. */
+  maxOperations?: number;
 }
 
 /** Probabilistic samples an estimate needs before the point estimate alone is trusted. */
@@ -121,6 +129,10 @@ export function calculateProbabilities(
     const bound = (3 * (1 - p.probability)) / (p.probability * windowSeconds);
     out.push({ service: p.service, operation: p.operation, probability: round(clamp(bound > 0 ? Math.max(p.probability, o.targetTps / bound) : 1)), rate: 0, lastSeen });
   }
+  if (o.maxOperations !== undefined && out.length > o.maxOperations) {
+    out.sort((a, b) => (b.lastSeen ?? 0) - (a.lastSeen ?? 0) || b.rate - a.rate);
+    out.length = o.maxOperations;
+  }
   return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : a.operation < b.operation ? -1 : a.operation > b.operation ? 1 : 0));
 }
 
@@ -170,6 +182,7 @@ export class AdaptiveSampler {
   readonly buckets: number;
   readonly collectorId: string;
   readonly settleMs: number;
+  readonly maxOperations: number;
 
   private readonly store: SamplingStore;
   private readonly now: () => number;
@@ -186,6 +199,7 @@ export class AdaptiveSampler {
   private lastPurge = 0;
   private readonly rootSpans: Counter | undefined;
   private readonly calculations: Counter | undefined;
+  private readonly droppedOps: Counter | undefined;
 
   constructor(private readonly opts: AdaptiveOptions) {
     const pos = (v: number | undefined, def: number, name: string, max = Infinity) => {
@@ -201,12 +215,14 @@ export class AdaptiveSampler {
     this.intervalMs = Math.round(pos(opts.intervalMs, 60_000, 'intervalMs'));
     this.buckets = Math.round(pos(opts.buckets, 3, 'buckets'));
     this.settleMs = opts.settleMs ?? Math.min(this.intervalMs / 4, 5000);
+    this.maxOperations = Math.round(pos(opts.maxOperations, 10_000, 'maxOperations'));
     this.collectorId = opts.collectorId ?? randomBytes(8).toString('hex');
     this.now = opts.now ?? Date.now;
     const m = opts.metrics;
     if (m) {
       this.rootSpans = m.registry.register(new Counter('ariadne_collector_adaptive_root_spans_total', 'Root spans counted for adaptive sampling.', ['service']));
       this.calculations = m.registry.register(new Counter('ariadne_collector_adaptive_calculations_total', 'Adaptive probability calculations, by result.', ['result']));
+      this.droppedOps = m.registry.register(new Counter('ariadne_collector_adaptive_operations_dropped_total', 'Root spans of operations beyond the most adaptive sampling tracks (maxOperations), not counted.', []));
       m.registry.register(new Gauge('ariadne_collector_adaptive_operations', 'Operations with an adaptive probability being served.', () => this.latest?.operations.length ?? 0));
     }
   }
@@ -232,7 +248,13 @@ export class AdaptiveSampler {
       const service = s.resource.serviceName || 'unknown_service';
       const k = `${service}\u0000${s.name}`;
       let c = this.counts.get(k);
-      if (!c) this.counts.set(k, (c = { service, operation: s.name, count: 0, probCount: 0, weight: 0, maxProbability: 0 }));
+      if (!c) {
+        if (this.counts.size >= this.maxOperations) {
+          this.droppedOps?.inc();
+          continue;
+        }
+        this.counts.set(k, (c = { service, operation: s.name, count: 0, probCount: 0, weight: 0, maxProbability: 0 }));
+      }
       countRootSpan(c, s);
       this.rootSpans?.inc({ service });
     }
@@ -240,6 +262,8 @@ export class AdaptiveSampler {
 
   private rotate(b: number): void {
     if (this.bucket >= 0 && this.counts.size > 0) this.unflushed.push({ bucket: this.bucket, counts: [...this.counts.values()] });
+    // while the store is unreachable keep only the buckets a calculation could still use
+    if (this.unflushed.length > this.buckets) this.unflushed.splice(0, this.unflushed.length - this.buckets);
     this.counts = new Map();
     this.bucket = b;
   }

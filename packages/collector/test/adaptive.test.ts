@@ -201,6 +201,20 @@ describe('AdaptiveSampler', () => {
     await a.close();
   });
 
+  it('tracks at most maxOperations operations (span names embedding ids must not grow it without bound)', async () => {
+    const store = new MemorySamplingStore();
+    const metrics = new CollectorMetrics();
+    const a = new AdaptiveSampler({ store, maxOperations: 3, metrics, now: () => 5000, intervalMs: 1000 });
+    const spans = Array.from({ length: 10 }, (_, i) => makeSpan({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: `GET /items/${i}`, resource: makeResource('svc') }));
+    a.observe(spans);
+    await a.close();
+    assert.equal((await store.readThroughput(0, 1e9))[0].counts.length, 3);
+    assert.match(metrics.toPrometheus(), /ariadne_collector_adaptive_operations_dropped_total 7\n/);
+    const many = Array.from({ length: 5 }, (_, i) => ({ bucket: i * 1000, counts: [cnt(`op${i}`, 1, 1, 1, 1)] }));
+    const kept = calculateProbabilities(many, 4000, { ...OPTS, maxOperations: 2 });
+    assert.deepEqual(kept.map((o) => o.operation), ['op3', 'op4'], 'the most recently seen');
+  });
+
   it('counts only root spans, and writes the counts of the bucket in progress on close', async () => {
     const store = new MemorySamplingStore();
     let now = 42_000;
