@@ -133,8 +133,12 @@ async function storedCounts(ids: string[]): Promise<Map<string, number>> {
 }
 
 describe('ingest above capacity (all-in-one, DuckDB, --queue-max-spans 1000)', () => {
-  test('receivers refuse with 503 + Retry-After and gRPC UNAVAILABLE with RetryInfo, nothing else', () => {
+  test('receivers refuse with 503 + Retry-After and gRPC UNAVAILABLE with RetryInfo, nothing else', (t) => {
     const statuses = seen.load!.status;
+    t.diagnostic(
+      `answers ${JSON.stringify(statuses)}; queue max ${seen.maxQueueSpans} spans; server peak RSS ${seen.serverPeakMiB.toFixed(0)} MiB; ` +
+        `queries ${JSON.stringify(seen.queries)}; acked traces ${seen.acked.length}; tracer ${JSON.stringify(seen.tracerStats)}`,
+    );
     const get = (k: string) => statuses[k] ?? 0;
     const bad = Object.keys(statuses).filter((k) => !/^(otlp-http (200|503)|zipkin (202|503)|otlp-grpc (OK|UNAVAILABLE))$/.test(k));
     assert.deepEqual(bad, [], `unexpected answers: ${JSON.stringify(statuses)}`);
