@@ -478,20 +478,22 @@ export class ClickHouseStore implements SpanStore {
     this.check();
     const q = compileTraceQuery(query);
     if (query.startTimeMin > query.startTimeMax) return [];
-    const where: string[] = [];
-    if (query.service) where.push(`service = ${chString(query.service)}`);
-    if (query.operation) where.push(`name = ${chString(query.operation)}`);
-    if (query.spanKind !== undefined) where.push(`kind = ${query.spanKind}`);
-    if (query.minDurationNano !== undefined && query.minDurationNano > 0n) where.push(`duration_ns >= ${clampU64(query.minDurationNano)}`);
+    // Column conditions go to PREWHERE: the tag arrays are read only for rows that pass them.
+    const pre: string[] = [];
+    if (query.service) pre.push(`service = ${chString(query.service)}`);
+    if (query.operation) pre.push(`name = ${chString(query.operation)}`);
+    if (query.spanKind !== undefined) pre.push(`kind = ${query.spanKind}`);
+    if (query.minDurationNano !== undefined && query.minDurationNano > 0n) pre.push(`duration_ns >= ${clampU64(query.minDurationNano)}`);
     if (query.maxDurationNano !== undefined) {
       if (query.maxDurationNano < 0n) return [];
-      where.push(`duration_ns <= ${clampU64(query.maxDurationNano)}`);
+      pre.push(`duration_ns <= ${clampU64(query.maxDurationNano)}`);
     }
+    const where: string[] = [];
     const jsFilters: CompiledTagFilter[] = [];
     for (const f of q.tags) {
       const k = chString(f.key);
-      const pre = kvPrefix(f.key);
-      const pair = chString(pre + f.value);
+      const prefix = kvPrefix(f.key);
+      const pair = chString(prefix + f.value);
       switch (f.op) {
         case '=':
           where.push(`has(tag_kv, ${pair})`);
@@ -509,7 +511,7 @@ export class ClickHouseStore implements SpanStore {
           where.push(`arrayExists(x -> startsWith(x, ${pair}), tag_kv)`);
           break;
         case 'contains':
-          where.push(`arrayExists(x -> startsWith(x, ${chString(pre)}) AND position(substring(x, ${Buffer.byteLength(pre) + 1}), ${chString(f.value)}) > 0, tag_kv)`);
+          where.push(`arrayExists(x -> startsWith(x, ${chString(prefix)}) AND position(substring(x, ${Buffer.byteLength(prefix) + 1}), ${chString(f.value)}) > 0, tag_kv)`);
           break;
         default:
           // numeric comparisons and regular expressions: JavaScript semantics, decided here
@@ -519,46 +521,60 @@ export class ClickHouseStore implements SpanStore {
     }
     const lo0 = clampU64(query.startTimeMin);
     const hiMax = clampU64(query.startTimeMax);
-    const cond = where.length > 0 ? ' AND ' + where.join(' AND ') : '';
     const limit = query.limit;
     const wm = this.watermarkSql();
-    const rangeOf = (lo: bigint, hi: bigint) => `day >= ${dayOf(lo)} AND day <= ${dayOf(hi)} AND start_ns >= ${lo} AND start_ns <= ${hi} AND start_ns >= ${wm}`;
-    if (jsFilters.length === 0) {
-      // Everything is decided in SQL: one grouped query over the range (ClickHouse scans the
-      // filtered columns fast; measured fewer round trips beat time slices here).
-      const rows = await this.read<{ trace_id: string }>(
-        `SELECT trace_id, max(start_ns) AS newest FROM ${this.t('spans')} WHERE ${rangeOf(lo0, hiMax)}${cond}
-         GROUP BY trace_id ORDER BY newest DESC, trace_id LIMIT ${limit}`,
-      );
-      return rows.map((r) => r.trace_id);
-    }
-    // Some filters are decided here, on candidate rows read newest first in time slices that grow
-    // (×2) from the newest candidate until `limit` traces are found: the first slice where a
-    // trace matches holds its newest matching span, so traces come out in order.
-    const bound = await this.read<{ hi: string; n: string }>(`SELECT max(start_ns) AS hi, count() AS n FROM ${this.t('spans')} WHERE ${rangeOf(lo0, hiMax)}${cond}`);
-    if (Number(bound[0]?.n ?? 0) === 0) return [];
-    const found: string[] = [];
-    const seen = new Set<string>();
-    let hi = BigInt(bound[0].hi);
-    let width = (hi - lo0) / 64n + 1n;
+    const filter = (lo: bigint, hi: bigint) => {
+      const p = [`day >= ${dayOf(lo)}`, `day <= ${dayOf(hi)}`, `start_ns >= ${lo}`, `start_ns <= ${hi}`, `start_ns >= ${wm}`, ...pre];
+      return where.length > 0 ? `PREWHERE ${p.join(' AND ')} WHERE ${where.join(' AND ')}` : `WHERE ${p.join(' AND ')}`;
+    };
     const cols = jsFilters.map((f, i) => `arrayFilter(x -> startsWith(x, ${chString(kvPrefix(f.key))}), tag_kv) AS f${i}`).join(', ');
     const prefixLength = jsFilters.map((f) => kvPrefix(f.key).length);
+    // Newest first, in time slices that grow ×4 (1/64 of the range, then 4/64, 16/64, the rest:
+    // at most 4 queries) until `limit` traces are found. The first slice where a trace matches
+    // holds its newest matching span, so traces come out in order; dense matches are found in the
+    // first small slice, sparse ones cost one pass over the range in all.
+    // The newest span that can match bounds the first slice: `operations` keeps, per day and
+    // operation, the newest start (a tiny table), so empty stretches are skipped and a search for
+    // an unknown service costs one small query.
+    const opWhere = [`day >= ${dayOf(lo0)}`, `day <= ${dayOf(hiMax)}`, `start_max >= ${lo0}`, `start_max >= ${wm}`];
+    if (query.service) opWhere.push(`service = ${chString(query.service)}`);
+    if (query.operation) opWhere.push(`name = ${chString(query.operation)}`);
+    if (query.spanKind !== undefined) opWhere.push(`kind = ${query.spanKind}`);
+    const newest = await this.read<{ m: string; n: string }>(`SELECT max(start_max) AS m, count() AS n FROM ${this.t('operations')} WHERE ${opWhere.join(' AND ')}`);
+    if (Number(newest[0]?.n ?? 0) === 0) return [];
+    const found: string[] = [];
+    const seen = new Set<string>();
+    let hi = BigInt(newest[0].m) < hiMax ? BigInt(newest[0].m) : hiMax;
+    let width = (hi - lo0) / 64n + 1n;
     while (hi >= lo0 && found.length < limit) {
       const lo = hi - width + 1n > lo0 && hi >= width ? hi - width + 1n : lo0;
-      const rows = await this.read<Record<string, string[]> & { trace_id: string }>(
-        `SELECT trace_id, start_ns, ${cols} FROM ${this.t('spans')} WHERE ${rangeOf(lo, hi)}${cond} ORDER BY start_ns DESC, trace_id`,
-      );
-      for (const r of rows) {
-        if (seen.has(r.trace_id)) continue;
-        if (jsFilters.every((f, i) => valuesMatchTagFilter(r[`f${i}`].map((x) => x.slice(prefixLength[i])), f))) {
+      if (jsFilters.length === 0) {
+        const rows = await this.read<{ trace_id: string }>(
+          `SELECT trace_id, max(start_ns) AS newest FROM ${this.t('spans')} ${filter(lo, hi)}
+           GROUP BY trace_id ORDER BY newest DESC, trace_id LIMIT ${limit - found.length + seen.size}`,
+        );
+        for (const r of rows) {
+          if (seen.has(r.trace_id)) continue;
           seen.add(r.trace_id);
           found.push(r.trace_id);
           if (found.length >= limit) break;
         }
+      } else {
+        const rows = await this.read<Record<string, string[]> & { trace_id: string }>(
+          `SELECT trace_id, start_ns, ${cols} FROM ${this.t('spans')} ${filter(lo, hi)} ORDER BY start_ns DESC, trace_id`,
+        );
+        for (const r of rows) {
+          if (seen.has(r.trace_id)) continue;
+          if (jsFilters.every((f, i) => valuesMatchTagFilter(r[`f${i}`].map((x) => x.slice(prefixLength[i])), f))) {
+            seen.add(r.trace_id);
+            found.push(r.trace_id);
+            if (found.length >= limit) break;
+          }
+        }
       }
       if (lo === lo0) break;
       hi = lo - 1n;
-      width *= 2n;
+      width *= 4n;
     }
     return found;
   }
