@@ -215,6 +215,30 @@ describe('AdaptiveSampler', () => {
     assert.deepEqual(kept.map((o) => o.operation), ['op3', 'op4'], 'the most recently seen');
   });
 
+  it('a store that fails: errors reported, counts kept and written at the next tick, probabilities still computed', async () => {
+    const store = new MemorySamplingStore();
+    let failures = 1;
+    const write = store.writeThroughput.bind(store);
+    store.writeThroughput = async (...args) => {
+      if (failures-- > 0) throw new Error('connection refused');
+      return write(...args);
+    };
+    const errors: string[] = [];
+    let now = 10_000;
+    const a = new AdaptiveSampler({ store, intervalMs: 1000, settleMs: 0, now: () => now, onError: (what, err) => errors.push(`${what}: ${err.message}`) });
+    const root = makeSpan({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'op', resource: makeResource('svc') });
+    a.observe([root]);
+    now = 11_005;
+    await a.tick();
+    assert.deepEqual(errors, ['write throughput: connection refused']);
+    a.observe([root]);
+    now = 12_005;
+    await a.tick();
+    assert.deepEqual((await store.readThroughput(0, 1e9)).map((b) => [b.bucket, b.counts[0].count]), [[10_000, 1], [11_000, 1]]);
+    assert.equal(a.probabilities?.operations[0].operation, 'op');
+    await a.close();
+  });
+
   it('counts only root spans, and writes the counts of the bucket in progress on close', async () => {
     const store = new MemorySamplingStore();
     let now = 42_000;

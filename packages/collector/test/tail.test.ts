@@ -211,6 +211,21 @@ describe('SamplingPipeline with tail sampling', () => {
     await p.close();
   });
 
+  it('a kept trace whose writes keep failing is retried, then counted as lost', async () => {
+    const store = new MemoryStore();
+    let calls = 0;
+    store.writeSpans = async () => {
+      calls++;
+      throw new Error('disk full');
+    };
+    const metrics = new CollectorMetrics();
+    const p = new SamplingPipeline(store, { metrics, tail: { policies: [{ type: 'error' }], decisionWaitMs: 10 } });
+    await p.ingest(trace('error', 0n).spans, 'test');
+    await p.close();
+    assert.equal(calls, 6, 'the first write and 5 retries');
+    assert.match(metrics.toPrometheus(), /ariadne_collector_tail_sampling_release_failed_spans_total 4\n/);
+  });
+
   it('kept spans the store cannot take fast enough: ingest answers QueueFullError (503), nothing taken', async () => {
     let unblock!: () => void;
     const blocked = new Promise<void>((r) => (unblock = r));
