@@ -211,6 +211,32 @@ describe('NATS JetStream buffered ingestion', { skip }, () => {
     }
   });
 
+  it('an ingester closed while storage is down hands its messages back at once (no ack-wait delay for the next one)', async () => {
+    const n = names();
+    const pub = await NatsSpanPublisher.start({ servers: nats.url, ...n });
+    const sent = spans(40);
+    await pub.writeSpans(sent.slice(0, 20));
+    await pub.writeSpans(sent.slice(20));
+    const down = new FlakyStore(new MemoryStore());
+    down.down = true;
+    const first = await NatsIngester.start({ servers: nats.url, ...n, store: down, ackWaitMs: 60_000, retryInitialMs: 50, retryMaxMs: 100 });
+    const store = new MemoryStore();
+    let second: NatsIngester | undefined;
+    try {
+      await waitFor('the first ingester to be retrying', () => down.failures >= 2);
+      const t0 = Date.now();
+      await first.close();
+      second = await NatsIngester.start({ servers: nats.url, ...n, store, ackWaitMs: 60_000 });
+      await waitFor('the second ingester to store everything', async () => (await countStored(store, sent)).found === 40, 15_000);
+      assert.ok(Date.now() - t0 < 30_000, 'waited for the ack wait: the messages were not handed back');
+      assert.equal(second.metrics.redeliveries.total(), 2, 'both messages came back as redeliveries');
+    } finally {
+      await first.close();
+      await second?.close();
+      await pub.close();
+    }
+  });
+
   it('redelivered messages (an ingester that vanished without acking) are stored once and counted', async () => {
     const n = names();
     const pub = await NatsSpanPublisher.start({ servers: nats.url, ...n });
