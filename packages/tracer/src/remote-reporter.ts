@@ -134,13 +134,6 @@ export class RemoteReporter implements Reporter {
       // spans are only read by the encoder (within an event-loop turn), never kept
       this.acceptsEndedSpans = true;
     }
-    if (this.flushIntervalMs > 0) {
-      this.timer = setInterval(() => {
-        this.forceNext = true;
-        this.pump();
-      }, this.flushIntervalMs);
-      this.timer.unref();
-    }
     if (opts.handleProcessExit !== false) {
       live.add(this);
       hook();
@@ -167,6 +160,7 @@ export class RemoteReporter implements Reporter {
       return;
     }
     this.size++;
+    if (this.timer === undefined && this.flushIntervalMs > 0) this.armTimer();
     if (this.encoder !== undefined) {
       const staged = this.staged;
       staged.push(span);
@@ -217,6 +211,22 @@ export class RemoteReporter implements Reporter {
       if (this.metrics) this.metrics.internalErrors++;
     }
   }
+
+  /**
+   * The flush-interval timer runs only while spans are waiting (armed by the first span into an
+   * empty queue), so an idle tracer never wakes the process up.
+   */
+  private armTimer(): void {
+    this.timer = setTimeout(this.onTimer, this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.forceNext = true;
+    this.pump();
+    if (this.size > 0 && !this.closed) this.armTimer();
+  };
 
   /** Pumps on the next event-loop turn, so the current synchronous burst of reports can fill the batch. */
   private schedulePump(): void {
@@ -340,7 +350,7 @@ export class RemoteReporter implements Reporter {
 
   private async doClose(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     let t: NodeJS.Timeout | undefined;
     await Promise.race([this.flush(), new Promise<void>((r) => (t = setTimeout(r, this.closeTimeoutMs)))]);
     clearTimeout(t);
