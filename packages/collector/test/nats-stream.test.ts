@@ -323,6 +323,40 @@ describe('NATS JetStream buffered ingestion', { skip }, () => {
     }
   });
 
+  it('creates stream and consumer idempotently and brings max-age and ack-wait to the latest settings', async () => {
+    const n = names();
+    const store = new MemoryStore();
+    const a = await NatsSpanPublisher.start({ servers: nats.url, ...n });
+    const b = await NatsSpanPublisher.start({ servers: nats.url, ...n, maxAgeMs: 3_600_000 });
+    const i1 = await NatsIngester.start({ servers: nats.url, ...n, maxAgeMs: 3_600_000, store, ackWaitMs: 5000 });
+    const i2 = await NatsIngester.start({ servers: nats.url, ...n, maxAgeMs: 3_600_000, store, ackWaitMs: 7000 });
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const si = await jsm.streams.info(n.stream);
+      assert.equal(si.config.retention, 'workqueue');
+      assert.equal(si.config.discard, 'new');
+      assert.equal(si.config.max_age, 3_600_000 * 1e6);
+      const ci = await jsm.consumers.info(n.stream, 'ariadne-ingester');
+      assert.equal(ci.config.ack_wait, 7000 * 1e6);
+      assert.equal(ci.config.ack_policy, 'explicit');
+      const names: string[] = [];
+      for await (const c of jsm.consumers.list(n.stream)) names.push(c.name);
+      assert.deepEqual(names, ['ariadne-ingester']);
+      // Both publishers and both ingesters still work on the one stream.
+      const sent = [...spans(5), ...spans(5)];
+      await a.writeSpans(sent.slice(0, 5));
+      await b.writeSpans(sent.slice(5));
+      await waitFor('stored', async () => (await countStored(store, sent)).found === 10);
+    } finally {
+      await nc.close();
+      await i1.close();
+      await i2.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('refuses to use an existing stream that is not a work queue', async () => {
     const nc = await connect({ servers: nats.url });
     try {
