@@ -153,7 +153,9 @@ describe('buffered ingestion: collectors → NATS JetStream → ingesters → Cl
     const server = ch.servers[0];
     const exited = new Promise((r) => server.proc.once('exit', r));
     process.kill(-server.proc.pid!, 'SIGTERM');
+    const force = setTimeout(() => process.kill(-server.proc.pid!, 'SIGKILL'), 10_000);
     await exited;
+    clearTimeout(force);
 
     const acked: Span[][] = [];
     for (let i = 0; i < 40; i++) {
