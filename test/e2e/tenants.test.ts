@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { startAriadne, tempDir, type Running } from './helpers.js';
 import { TENANTS, tenantSuite } from './tenants-suite.js';
+import { encodeOtlpProtobuf } from '@ariadne/codec';
+import { makeResource, makeSpan, randomSpanId, randomTraceId } from '@ariadne/model';
 
 const dir = tempDir('ariadne-tenants-');
 after(() => dir.remove());
@@ -72,5 +74,32 @@ test('without an allowed list, at most --multi-tenancy-max-tenants tenants; more
 test('multi-tenancy refuses to start with the NATS queue or the sampling stages, saying why', async () => {
   for (const extra of [['--tail-sampling'], ['--sampling-adaptive']]) {
     await assert.rejects(startAriadne({ args: ['--storage', 'memory', '--multi-tenancy-enabled', ...extra] }), /cannot be combined with --(tail-sampling|sampling-adaptive)/);
+  }
+});
+
+test('retention purges every tenant store on disk, also tenants not seen since the restart', async () => {
+  const dataDir = join(dir.path, 'retention');
+  const args = ['--storage', 'duckdb', '--data-dir', dataDir, '--multi-tenancy-enabled'];
+  const old = BigInt(Date.now() - 3 * 3_600_000) * 1_000_000n;
+  const fresh = BigInt(Date.now()) * 1_000_000n;
+  const mk = (t: bigint, svc: string) => makeSpan({ traceId: randomTraceId(), spanId: randomSpanId(), name: 'op', startTimeUnixNano: t, endTimeUnixNano: t + 1000n, resource: makeResource(svc) });
+  const oldSpan = mk(old, 'old');
+  const newSpan = mk(fresh, 'new');
+  let app = await startAriadne({ args });
+  try {
+    const r = await fetch(app.url('otlp-http', '/v1/traces'), { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'x-tenant': 'initech' }, body: encodeOtlpProtobuf([oldSpan, newSpan]) });
+    assert.equal(r.status, 200);
+  } finally {
+    assert.equal(await app.stop(), 0);
+  }
+  app = await startAriadne({ args: [...args, '--retention', '1h'] });
+  try {
+    const get = (id: string) => fetch(app.url('query', `/api/traces/${id}`), { headers: { 'x-tenant': 'initech' } }).then((x) => x.status);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !app.logs.some((l) => l.msg === 'retention purge' && l.backend === 'duckdb' && Number(l.deleted) > 0)) await new Promise((res) => setTimeout(res, 200));
+    assert.equal(await get(oldSpan.traceId), 404, 'the 3-hour-old span of the tenant is purged');
+    assert.equal(await get(newSpan.traceId), 200, 'the recent one is kept');
+  } finally {
+    await app.stop();
   }
 });

@@ -1,10 +1,11 @@
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   admit, denyOtlp, denyPlainText, discardBody, grpcServerCredentials, guardHttp, headerValue, isDenial, loadTls, SpanPipeline, Tenancy, TokenFile,
   type OtlpGrpcOptions, type RequestGate, type RequestHandler, type TlsMaterial,
 } from '@ariadne/collector';
 import { denyQueryRequest, isOpenQueryPath } from '@ariadne/query';
-import { lazyTenantStore, MemoryStore, openStore, tenantDatabaseName, TenantStores, TooManyTenantsError, type SpanStore } from '@ariadne/storage';
+import { isValidTenant, lazyTenantStore, MemoryStore, openStore, tenantDatabaseName, TenantStores, TooManyTenantsError, type SpanStore } from '@ariadne/storage';
 import type { Command, Options } from './flags.js';
 import type { Logger } from './log.js';
 
@@ -51,6 +52,7 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
 
   let tenancy: Tenancy | undefined;
   let tenants: TenantStores | undefined;
+  let allowedTenants: string[] = [];
   if (opts['multi-tenancy-enabled']) {
     // Each tenant gets a plain pipeline into its own store: the NATS queue (no tenant in its
     // messages) and the sampling stages (one shared state) would be bypassed, so refuse them.
@@ -58,6 +60,7 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
       if (opts[flag] && command !== 'query') throw new Error(`--multi-tenancy-enabled cannot be combined with --${flag} (not supported per tenant yet)`);
     }
     const allowed = ((opts['multi-tenancy-tenants'] as string | undefined) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    allowedTenants = allowed;
     tenancy = new Tenancy({ enabled: true, header: opts['multi-tenancy-header'] as string, allowed });
     const backend = opts.storage as string;
     const dataDir = resolve(opts['data-dir'] as string);
@@ -156,7 +159,26 @@ export function setupSecurity(command: Exclude<Command, 'agent'>, opts: Options,
       );
     },
     async tenantStores() {
-      return tenants ? (await tenants.all()).map(([, s]) => s) : [];
+      if (!tenants) return [];
+      // every tenant known to have data, not only those seen since start: the allowed list and,
+      // for DuckDB, the tenant directories on disk
+      const names = new Set([...tenants.tenants(), ...allowedTenants]);
+      if (opts.storage === 'duckdb') {
+        try {
+          for (const d of readdirSync(join(resolve(opts['data-dir'] as string), 'tenants'))) if (isValidTenant(d)) names.add(d);
+        } catch {
+          /* no tenant yet */
+        }
+      }
+      const out: SpanStore[] = [];
+      for (const t of names) {
+        try {
+          out.push(await tenants.get(t));
+        } catch (err) {
+          log.warn('retention: cannot open the store of a tenant', { tenant: t, err: (err as Error).message });
+        }
+      }
+      return out;
     },
     async closePipelines() {
       await Promise.allSettled([...pipelines.values()].map((p) => p.close()));
