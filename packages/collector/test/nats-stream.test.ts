@@ -403,6 +403,27 @@ describe('NATS JetStream buffered ingestion', { skip }, () => {
     }
   });
 
+  it('a running ingester resumes after nats-server restarts', async () => {
+    const own = await startNats();
+    const n = names();
+    const pub = await NatsSpanPublisher.start({ servers: own.url, ...n, publishTimeoutMs: 1000 });
+    const store = new MemoryStore();
+    const ing = await NatsIngester.start({ servers: own.url, ...n, store });
+    try {
+      const before = spans(10);
+      await pub.writeSpans(before);
+      await waitFor('stored before the restart', async () => (await countStored(store, before)).found === 10);
+      await own.restart();
+      const after = spans(10);
+      await waitFor('publishing again', () => pub.writeSpans(after).then(() => true, () => false), 30_000);
+      await waitFor('stored after the restart', async () => (await countStored(store, after)).found === 10, 30_000);
+    } finally {
+      await ing.close();
+      await pub.close();
+      await own.stop();
+    }
+  });
+
   it('answers 503 (not 500) when NATS is unreachable after start, and recovers when it is back', async () => {
     const own = await startNats();
     const n = names();
