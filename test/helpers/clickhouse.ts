@@ -53,6 +53,15 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) killGroup(p, 'SIGKILL');
 });
+// Interrupted (Ctrl-C, a runner's timeout): kill the servers, then die of the signal as before.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  const onSignal = () => {
+    for (const p of live) killGroup(p, 'SIGKILL');
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  };
+  process.on(signal, onSignal);
+}
 
 function killGroup(p: ChildProcess, signal: NodeJS.Signals): void {
   if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return;
