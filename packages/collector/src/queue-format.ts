@@ -1,5 +1,5 @@
 import { decodeOtlpProtobuf, encodeOtlpProtobuf } from '@ariadne/codec';
-import type { Attribute, Resource, Span, SpanLink } from '@ariadne/model';
+import type { Attribute, AttributeValue, Resource, Span, SpanLink } from '@ariadne/model';
 
 /**
  * The span encoding on the ingest stream (collector `--queue` → JetStream → ingester), version 1.
@@ -36,38 +36,90 @@ export interface EncodedBatch {
   spans: number;
 }
 
-/** One span encodes larger than the stream's largest message: it cannot be queued. */
+/** One span cannot be made to fit the stream's largest message (e.g. a huge shared resource). */
 export class SpanTooLargeError extends Error {
   override name = 'SpanTooLargeError';
 }
 
 /**
- * Encode `spans` as one or more messages of at most `maxBytes` payload each (halving a batch that
- * encodes too large). Rejects with `SpanTooLargeError` when a single span does not fit.
+ * Encode `spans` as one or more messages of at most `maxBytes` payload each (splitting a batch
+ * that encodes too large). A single span larger than a message is cut down to fit, the way
+ * validation limits cut spans, rather than failing the whole batch (which holds other clients'
+ * requests): its attribute values are truncated (to 16 KiB, then 4 KiB, … 16 chars), then its
+ * events, links and attributes dropped (counted in its dropped counts), each step recorded as a
+ * span warning. Throws `SpanTooLargeError` only when even that does not fit.
  */
 export function encodeSpanMessages(spans: readonly Span[], maxBytes: number): EncodedBatch[] {
   if (spans.length === 0) return [];
-  const wire = toWire(spans);
   const out: EncodedBatch[] = [];
   const encode = (part: readonly Span[]) => {
-    const data = encodeOtlpProtobuf(part);
+    const data = encodeOtlpProtobuf(toWire(part));
     if (data.byteLength <= maxBytes) {
       out.push({ data, spans: part.length });
       return;
     }
     if (part.length === 1) {
-      const s = part[0];
-      throw new SpanTooLargeError(
-        `span ${s.traceId}/${s.spanId} encodes to ${data.byteLength} bytes, more than the ${maxBytes} bytes a stream message can hold (raise the NATS server's max_payload)`,
-      );
+      out.push({ data: shrinkToFit(part[0], data.byteLength, maxBytes), spans: 1 });
+      return;
     }
     // Most batches fit; an oversized one is split in proportion to how much too large it is.
     const parts = Math.max(2, Math.ceil(data.byteLength / maxBytes));
     const size = Math.ceil(part.length / parts);
     for (let i = 0; i < part.length; i += size) encode(part.slice(i, i + size));
   };
-  encode(wire);
+  encode(spans);
   return out;
+}
+
+/** A copy of `s` cut down until it encodes within `maxBytes`; the encoded bytes. */
+function shrinkToFit(s: Span, size: number, maxBytes: number): Uint8Array {
+  const why = `encoded to ${size} bytes, more than a stream message holds (${maxBytes}; the NATS server's max_payload)`;
+  for (let limit = 16 * 1024; limit >= 16; limit = Math.floor(limit / 4)) {
+    const copy: Span = {
+      ...s,
+      attributes: truncateAll(s.attributes, limit),
+      events: s.events.map((e) => ({ ...e, attributes: truncateAll(e.attributes, limit) })),
+      links: s.links.map((l) => ({ ...l, attributes: truncateAll(l.attributes, limit) })),
+      warnings: [...s.warnings, `span ${why}: attribute values truncated to ${limit}`],
+    };
+    const data = encodeOtlpProtobuf(toWire([copy]));
+    if (data.byteLength <= maxBytes) return data;
+  }
+  const bare: Span = {
+    ...s,
+    attributes: [],
+    droppedAttributesCount: s.droppedAttributesCount + s.attributes.length,
+    events: [],
+    droppedEventsCount: s.droppedEventsCount + s.events.length,
+    links: [],
+    droppedLinksCount: s.droppedLinksCount + s.links.length,
+    warnings: [...s.warnings, `span ${why}: its attributes, events and links were dropped`],
+  };
+  const data = encodeOtlpProtobuf(toWire([bare]));
+  if (data.byteLength <= maxBytes) return data;
+  throw new SpanTooLargeError(`span ${s.traceId}/${s.spanId} ${why}, even without attributes, events and links (its resource is too large)`);
+}
+
+function truncateAll(attrs: readonly Attribute[], limit: number): Attribute[] {
+  return attrs.map((a) => {
+    const v = truncateValue(a.value, limit);
+    return v === a.value ? a : { key: a.key, value: v };
+  });
+}
+
+function truncateValue(v: AttributeValue, max: number): AttributeValue {
+  switch (v.type) {
+    case 'string':
+      return v.value.length > max ? { type: 'string', value: v.value.slice(0, max) } : v;
+    case 'bytes':
+      return v.value.length > max ? { type: 'bytes', value: v.value.slice(0, max) } : v;
+    case 'array':
+      return { type: 'array', value: v.value.map((x) => truncateValue(x, max)) };
+    case 'kvlist':
+      return { type: 'kvlist', value: truncateAll(v.value, max) };
+    default:
+      return v;
+  }
 }
 
 /** Decode one message payload (format `otlp-proto/1`). Throws `CodecError` on a malformed payload. */

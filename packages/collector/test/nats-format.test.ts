@@ -111,8 +111,42 @@ describe('stream message format (otlp-proto/1)', () => {
     assert.equal(msgs.reduce((n, m) => n + m.spans, 0), 500);
   });
 
-  it('refuses a single span larger than a message can be', () => {
-    const s = makeSpan({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'x'.repeat(5000), startTimeUnixNano: 1n, endTimeUnixNano: 2n });
+  it('cuts a single span larger than a message down to fit (with warnings) instead of failing the batch', () => {
+    const big = makeSpan({
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      name: 'upload',
+      startTimeUnixNano: 1n,
+      endTimeUnixNano: 2n,
+      attributes: [
+        { key: 'body', value: { type: 'string', value: 'x'.repeat(60_000) } },
+        { key: 'small', value: { type: 'int', value: 7 } },
+      ],
+    });
+    const small = makeSpan({ traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), name: 'ok', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
+    const msgs = encodeSpanMessages([small, big], 20_000);
+    for (const m of msgs) assert.ok(m.data.byteLength <= 20_000);
+    const back = msgs.flatMap((m) => decodeSpanMessage(m.data));
+    assert.deepEqual(back.map((s) => s.spanId).sort(), ['b'.repeat(16), 'd'.repeat(16)]);
+    const cut = back.find((s) => s.spanId === 'b'.repeat(16))!;
+    const body = cut.attributes.find((a) => a.key === 'body')!.value;
+    assert.ok(body.type === 'string' && body.value.length === 16 * 1024);
+    assert.deepEqual(cut.attributes.find((a) => a.key === 'small')!.value, { type: 'int', value: 7 });
+    assert.match(cut.warnings.join('\n'), /more than a stream message holds.*truncated to 16384/);
+    assert.equal(big.attributes[0].value.type === 'string' && big.attributes[0].value.value.length, 60_000, 'the input span was not modified');
+    // Many events: dropped (and counted) when truncation is not enough.
+    const evented = makeSpan({ traceId: 'e'.repeat(32), spanId: 'f'.repeat(16), name: 'chatty', startTimeUnixNano: 1n, endTimeUnixNano: 2n });
+    for (let i = 0; i < 500; i++) evented.events.push({ timeUnixNano: 1n, name: `event ${i}`, attributes: [{ key: 'i', value: { type: 'int', value: i } }], droppedAttributesCount: 0 });
+    const [m2] = encodeSpanMessages([evented], 2000);
+    const [e2] = decodeSpanMessage(m2.data);
+    assert.equal(e2.events.length, 0);
+    assert.equal(e2.droppedEventsCount, 500);
+    assert.match(e2.warnings.join('\n'), /dropped/);
+  });
+
+  it('refuses a span that cannot be cut down to fit (its resource alone is too large)', () => {
+    const resource = makeResource('svc', [{ key: 'blob', value: { type: 'string', value: 'x'.repeat(5000) } }]);
+    const s = makeSpan({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'x', startTimeUnixNano: 1n, endTimeUnixNano: 2n, resource });
     assert.throws(() => encodeSpanMessages([s], 1000), SpanTooLargeError);
   });
 });
