@@ -5,7 +5,8 @@
  *   node --conditions=source --import tsx bench/storage.bench.ts --backend clickhouse [--clickhouse-url http://…:8123] [--spans 1000000]
  *
  * ClickHouse: without --clickhouse-url a clickhouse-server is started in a temp dir (test/helpers/clickhouse.ts)
- * and stopped at the end; disk bytes are the active parts' bytes on disk of the bench database.
+ * and stopped at the end; otherwise the spans go into a new database (--clickhouse-database, default
+ * ariadne_bench_<time>), which is kept. Disk bytes are the active parts' bytes of that database.
  *
  * Spans: ~10 per trace, 20 services, 200 operations (10 per service), 10 span attributes and 3
  * resource attributes each, spread over one hour (--hours N: N hours). Writes go through writeSpans in batches with
@@ -32,7 +33,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     backend: { type: 'string', default: 'duckdb' },
     'clickhouse-url': { type: 'string' },
-    'clickhouse-database': { type: 'string', default: 'ariadne_bench' },
+    'clickhouse-database': { type: 'string', default: `ariadne_bench_${Date.now()}` },
     'clickhouse-pid': { type: 'string' },
   },
 });
@@ -155,7 +156,6 @@ async function main(): Promise<void> {
     chUrl = clickhouse.url;
   }
   if (BACKEND === 'clickhouse') {
-    await chSql(`DROP DATABASE IF EXISTS ${args['clickhouse-database']}`);
     console.log(`storage bench: ${N.toLocaleString()} spans into ClickHouse ${(await chSql('SELECT version()')).trim()} at ${chUrl} (batch ${BATCH}, ${INFLIGHT} in flight)`);
   } else {
     console.log(`storage bench: ${N.toLocaleString()} spans into DuckDB at ${dir} (batch ${BATCH}, ${INFLIGHT} in flight)`);
@@ -294,6 +294,7 @@ async function main(): Promise<void> {
   console.log(`services + operations: ${fmt(performance.now() - o0)}`);
   await s2.close();
   if (!args.keep && !args.dir) rmSync(dir, { recursive: true, force: true });
+  // (a server given by --clickhouse-url keeps the bench database; DROP DATABASE on 18.16 can take minutes)
   await clickhouse?.stop();
 }
 
