@@ -28,6 +28,8 @@ export interface NatsOptions {
   maxFileStore?: number;
   /** Largest message payload. Default the server's (1 MiB). */
   maxPayload?: number;
+  /** Require this user and password from clients. */
+  auth?: { user: string; password: string };
 }
 
 const live = new Set<ChildProcess>();
@@ -74,6 +76,7 @@ export async function startNats(opts: NatsOptions = {}): Promise<NatsServer> {
         `listen: "127.0.0.1:${port}"`,
         'http: "127.0.0.1:-1"',
         opts.maxPayload ? `max_payload: ${opts.maxPayload}` : '',
+        opts.auth ? `authorization { user: ${JSON.stringify(opts.auth.user)}, password: ${JSON.stringify(opts.auth.password)} }` : '',
         'jetstream {',
         `  store_dir: ${JSON.stringify(storeDir)}`,
         '  max_memory_store: 64MB',

@@ -19,7 +19,7 @@ export interface Services {
 
 /** Passwords in URLs replaced by *** (for logs). */
 function redact(urls: string): string {
-  return urls.replace(/\/\/([^:/@]+):[^@/]*@/g, '//$1:***@');
+  return urls.replace(/\/\/([^@/]*)@/g, (_, info: string) => `//${info.includes(':') ? `${info.slice(0, info.indexOf(':'))}:***` : '***'}@`);
 }
 
 function durationFlag(opts: Options, name: string): number {

@@ -89,13 +89,41 @@ type Resolved = ReturnType<typeof resolved>;
 
 const nanos = (ms: number) => ms * 1_000_000;
 
+/**
+ * Credentials in the server URLs (`nats://user:password@host:4222`, or `nats://token@host:4222`)
+ * as connect options; the URLs without them (the client takes none from the URL itself).
+ */
+export function natsCredentials(servers: readonly string[]): { servers: string[]; user?: string; pass?: string; token?: string } {
+  const out: { servers: string[]; user?: string; pass?: string; token?: string } = { servers: [] };
+  for (const s of servers) {
+    const m = /^([a-z]+:\/\/)?([^@/]*)@(.+)$/i.exec(s);
+    if (!m) {
+      out.servers.push(s);
+      continue;
+    }
+    out.servers.push((m[1] ?? '') + m[3]);
+    if (out.user !== undefined || out.token !== undefined) continue;
+    const colon = m[2].indexOf(':');
+    if (colon >= 0) {
+      out.user = decodeURIComponent(m[2].slice(0, colon));
+      out.pass = decodeURIComponent(m[2].slice(colon + 1));
+    } else if (m[2]) out.token = decodeURIComponent(m[2]);
+  }
+  return out;
+}
+
+/** `nats://user:***@host` for logs and errors. */
+function redactServers(servers: readonly string[]): string {
+  return servers.map((s) => s.replace(/\/\/[^@/]*@/, '//***@')).join(',');
+}
+
 /** Connect, reconnecting forever after the first connection; logs connection status changes. */
 async function connectNats(r: Resolved, name: string): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: r.servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
+    nc = await connect({ ...natsCredentials(r.servers), name, maxReconnectAttempts: -1, reconnectTimeWait: 500, timeout: 5000 });
   } catch (err) {
-    throw new Error(`cannot connect to NATS at ${r.servers.join(',')}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot connect to NATS at ${redactServers(r.servers)}: ${(err as Error).message}`, { cause: err });
   }
   void (async () => {
     for await (const s of nc.status()) {

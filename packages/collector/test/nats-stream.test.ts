@@ -424,6 +424,28 @@ describe('NATS JetStream buffered ingestion', { skip }, () => {
     }
   });
 
+  it('takes user and password from the URL (nats://user:password@host) and says so when they are wrong', async () => {
+    const own = await startNats({ auth: { user: 'ariadne', password: 's3cret/x' } });
+    const n = names();
+    const store = new MemoryStore();
+    try {
+      await assert.rejects(NatsSpanPublisher.start({ servers: `nats://ariadne:wrong@127.0.0.1:${own.port}`, ...n }), (err: Error) => /cannot connect/.test(err.message) && !err.message.includes('wrong'));
+      const url = `nats://ariadne:${encodeURIComponent('s3cret/x')}@127.0.0.1:${own.port}`;
+      const pub = await NatsSpanPublisher.start({ servers: url, ...n });
+      const ing = await NatsIngester.start({ servers: url, ...n, store });
+      try {
+        const sent = spans(3);
+        await pub.writeSpans(sent);
+        await waitFor('stored', async () => (await countStored(store, sent)).found === 3);
+      } finally {
+        await ing.close();
+        await pub.close();
+      }
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('answers 503 (not 500) when NATS is unreachable after start, and recovers when it is back', async () => {
     const own = await startNats();
     const n = names();
