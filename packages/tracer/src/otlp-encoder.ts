@@ -433,14 +433,8 @@ export class OtlpTraceEncoder {
       this.buf[this.pos++] = 0x41;
       this.fixed64(s.endTimeUnixNano);
     }
-    // a tracer's RecordingSpan keeps its attributes flat (key, value, …) with raw values
-    const kv = (s as { attrKv?: readonly unknown[] }).attrKv;
-    if (kv !== undefined) {
-      for (let i = 0; i < kv.length; i += 2) this.keyValueOf(0x4a, kv[i] as string, kv[i + 1] as RawValue);
-    } else {
-      const attrs = s.attributes;
-      for (let i = 0; i < attrs.length; i++) this.keyValueOf(0x4a, attrs[i].key, attrs[i].value);
-    }
+    const attrs = s.attributes;
+    for (let i = 0; i < attrs.length; i++) this.keyValueOf(0x4a, attrs[i].key, attrs[i].value);
     if (s.droppedAttributesCount) this.uint32Field(0x50, s.droppedAttributesCount);
     const events = s.events;
     for (let i = 0; i < events.length; i++) {

@@ -91,20 +91,6 @@ export function otelValue(v: unknown, maxLen: number): AttributeValue | undefine
   }
 }
 
-/** A value of RecordingSpan.attrKv as a model value. */
-export function modelValue(v: string | number | boolean | AttributeValue): AttributeValue {
-  switch (typeof v) {
-    case 'string':
-      return { type: 'string', value: v };
-    case 'number':
-      return Number.isInteger(v) ? { type: 'int', value: v } : { type: 'double', value: v };
-    case 'boolean':
-      return v ? TRUE_VALUE : FALSE_VALUE;
-    default:
-      return v;
-  }
-}
-
 /** Lenient conversion for OpenTracing tags/log fields: anything goes (objects become JSON). */
 export function lenientValue(v: unknown, maxLen: number): AttributeValue {
   const r = otelValue(v, maxLen);
@@ -190,14 +176,7 @@ export class RecordingSpan implements ApiSpan {
   kind: number;
   readonly startTimeUnixNano: bigint;
   endTimeUnixNano = 0n;
-  /**
-   * Attributes as set, flat: key, value, key, value… A value is a string (already truncated), a
-   * number (an integer is an OTLP int, anything else a double), a boolean, or a model
-   * AttributeValue (arrays, bigints, OpenTracing's lenient values, shared sampler tags). One array
-   * instead of two objects per attribute; `attributes` builds the model list from it, and the OTLP
-   * encoder reads it directly.
-   */
-  attrKv: (string | number | boolean | AttributeValue)[] = [];
+  attributes: Attribute[] = [];
   droppedAttributesCount = 0;
   events: SpanEvent[] = EMPTY_EVENTS;
   droppedEventsCount = 0;
@@ -247,51 +226,33 @@ export class RecordingSpan implements ApiSpan {
 
   setAttribute(key: string, value: SpanAttributeValue | unknown): this {
     if (this.ended || typeof key !== 'string' || key.length === 0) return this;
-    let v: string | number | boolean | AttributeValue;
-    switch (typeof value) {
-      case 'string': {
-        const max = this.core.limits.attributeValueLength;
-        v = value.length > max ? value.slice(0, max) : value;
-        break;
-      }
-      case 'number':
-      case 'boolean':
-        v = value;
-        break;
-      default: {
-        const m = otelValue(value, this.core.limits.attributeValueLength);
-        if (m === undefined) return this;
-        v = m;
+    const limits = this.core.limits;
+    const v = otelValue(value, limits.attributeValueLength);
+    if (v === undefined) return this;
+    const attrs = this.attributes;
+    for (let i = 0; i < attrs.length; i++) {
+      if (attrs[i].key === key) {
+        attrs[i] = { key, value: v };
+        return this;
       }
     }
-    this.put(key, v);
+    if (attrs.length >= limits.attributeCount) this.droppedAttributesCount++;
+    else attrs.push({ key, value: v });
     return this;
-  }
-
-  private put(key: string, v: string | number | boolean | AttributeValue): void {
-    const kv = this.attrKv;
-    for (let i = 0; i < kv.length; i += 2) {
-      if (kv[i] === key) {
-        kv[i + 1] = v;
-        return;
-      }
-    }
-    if (kv.length >= 2 * this.core.limits.attributeCount) this.droppedAttributesCount++;
-    else kv.push(key, v);
   }
 
   /** Sets a model-typed value (OpenTracing tags use this with lenient conversion). */
   putAttribute(key: string, v: AttributeValue): void {
     if (this.ended) return;
-    this.put(key, v);
-  }
-
-  /** The attributes as model objects (built from `attrKv`; a new array each call). */
-  get attributes(): Attribute[] {
-    const kv = this.attrKv;
-    const out: Attribute[] = new Array(kv.length >> 1);
-    for (let i = 0; i < kv.length; i += 2) out[i >> 1] = { key: kv[i] as string, value: modelValue(kv[i + 1]) };
-    return out;
+    const attrs = this.attributes;
+    for (let i = 0; i < attrs.length; i++) {
+      if (attrs[i].key === key) {
+        attrs[i] = { key, value: v };
+        return;
+      }
+    }
+    if (attrs.length >= this.core.limits.attributeCount) this.droppedAttributesCount++;
+    else attrs.push({ key, value: v });
   }
 
   /**
@@ -303,11 +264,11 @@ export class RecordingSpan implements ApiSpan {
   private appendShared(shared: readonly Attribute[]): void {
     // The model keeps duplicate keys as they come, so no scan: a span that set `sampler.type`
     // itself (unheard of) would carry both.
-    const kv = this.attrKv;
-    const limit = 2 * this.core.limits.attributeCount;
+    const attrs = this.attributes;
+    const limit = this.core.limits.attributeCount;
     for (let j = 0; j < shared.length; j++) {
-      if (kv.length >= limit) this.droppedAttributesCount++;
-      else kv.push(shared[j].key, shared[j].value);
+      if (attrs.length >= limit) this.droppedAttributesCount++;
+      else attrs.push(shared[j]);
     }
   }
 
