@@ -261,9 +261,9 @@ export class ClickHouseStore implements SpanStore {
       try {
         parsed = new URL(u);
       } catch {
-        throw new StoreArgumentError(`ClickHouse url ${JSON.stringify(u)} is not a URL (expected e.g. http://127.0.0.1:8123)`);
+        throw new StoreArgumentError(`ClickHouse url ${JSON.stringify(redactUrl(u))} is not a URL (expected e.g. http://127.0.0.1:8123)`);
       }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new StoreArgumentError(`ClickHouse url ${JSON.stringify(u)} must be http: or https:`);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new StoreArgumentError(`ClickHouse url ${JSON.stringify(redactUrl(u))} must be http: or https:`);
     }
     if (urls.length > 1 && !opts.cluster) throw new StoreArgumentError('several ClickHouse urls need a cluster name (one url per node of the cluster)');
     const store = new ClickHouseStore(opts, urls);
@@ -284,11 +284,11 @@ export class ClickHouseStore implements SpanStore {
     const db = this.db;
     for (let i = 0; i < this.clients.length; i++) {
       const c = this.clients[i];
-      const where = this.urls[i];
+      const where = redactUrl(this.urls[i]);
       try {
         await c.command({ query: 'SELECT 1' });
       } catch (e) {
-        throw new Error(`ClickHouse at ${where} is not reachable: ${(e as Error).message}`);
+        throw new Error(`ClickHouse at ${where}: cannot run a query (${(e as Error).message})`);
       }
       if (this.cluster) {
         const rows = await this.rowsOn<{ n: string }>(c, `SELECT count() AS n FROM system.clusters WHERE cluster = ${chString(this.cluster)}`);
@@ -667,6 +667,11 @@ export class ClickHouseStore implements SpanStore {
     })();
     return this.closing;
   }
+}
+
+/** A URL for messages: its password replaced by ***. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
 
 function cmp(a: string, b: string): number {

@@ -64,7 +64,10 @@ describe('ClickHouseStore (single node)', () => {
     await assert.rejects(ClickHouseStore.open({ url: ch.url, database: 'x; DROP TABLE y' }), /plain identifier/);
     await assert.rejects(ClickHouseStore.open({ url: [ch.url, ch.url] }), /need a cluster name/);
     await assert.rejects(ClickHouseStore.open({ url: ch.url, cluster: 'no_such_cluster' }), /no cluster "no_such_cluster"/);
-    await assert.rejects(ClickHouseStore.open({ url: 'http://127.0.0.1:1', requestTimeoutMs: 2000 }), /not reachable/);
+    await assert.rejects(ClickHouseStore.open({ url: 'http://127.0.0.1:1', requestTimeoutMs: 2000 }), /cannot run a query/);
+    // credentials go in the URL, and never into messages
+    await assert.rejects(ClickHouseStore.open({ url: 'http://app:s3cret@127.0.0.1:1', requestTimeoutMs: 2000 }), (e: Error) => /app:\*\*\*@/.test(e.message) && !e.message.includes('s3cret'));
+    await assert.rejects(ClickHouseStore.open({ url: new URL(ch.url).origin.replace('//', '//default:wrong@') }), (e: Error) => !e.message.includes('wrong'));
   });
 
   it('concurrent writeSpans calls share inserts (batched)', async () => {
