@@ -10,6 +10,9 @@
  *    per span of the main thread and of the whole process (DuckDB's threads included).
  * 3. pipeline: OTLP protobuf decode → SpanPipeline → DuckDBStore with 32 concurrent producers, as
  *    the receivers drive it (no HTTP) — the same CPU figures, and spans/s.
+ * 4. appender vs one bound parameter: the store's appender path against an alternative that was
+ *    tried and rejected — the batch as one VARCHAR parameter split into rows by DuckDB itself
+ *    (`INSERT … SELECT` over `string_split`, parsed on DuckDB's threads), on a bare table.
  *
  *   node --conditions=source --import tsx bench/ingest-inprocess.bench.ts [--spans 200000] [--batches 1000,5000,10000] [--runs 3]
  */
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeOtlpProtobuf, encodeOtlpProtobuf } from '@ariadne/codec';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { SpanPipeline } from '@ariadne/collector';
 import { attr, attributeValueToString, makeResource, makeSpan, randomSpanId, randomTraceId, SpanKind, type Attribute, type Span } from '@ariadne/model';
 import { derivedTags, DuckDBStore, serializeSpan } from '@ariadne/storage';
@@ -175,4 +179,63 @@ for (const b of args.batches!.split(',').map(Number)) {
     `decode → pipeline → DuckDB, 32 producers: ${Math.round(median(rate)).toLocaleString('en')} spans/s, CPU ${median(all).toFixed(1)} µs/span ` +
       `(main thread ${median(main).toFixed(1)}), ${commits} commits for ${N.toLocaleString('en')} spans; median of ${RUNS}`,
   );
+}
+
+// 4. appender vs one bound parameter per batch
+for (const mode of ['appender', 'bound parameter'] as const) {
+  const main: number[] = [];
+  const all: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const batches: Span[][] = [];
+    for (let n = 0; n < N; n += 2000) batches.push(decoded(2000));
+    const dir = mkdtempSync(join(tmpdir(), 'ariadne-ingest-inproc-'));
+    const inst = await DuckDBInstance.create(join(dir, 'x.duckdb'), { checkpoint_threshold: '1GB' });
+    const c = await inst.connect();
+    await c.run(`CREATE TABLE spans (seq BIGINT NOT NULL, trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, parent_id VARCHAR NOT NULL,
+      service VARCHAR NOT NULL, name VARCHAR NOT NULL, kind UTINYINT NOT NULL, start_ns BIGINT NOT NULL, duration_ns BIGINT NOT NULL,
+      status UTINYINT NOT NULL, tags VARCHAR NOT NULL, span VARCHAR NOT NULL)`);
+    let seq = 0;
+    const c0 = cpuMs();
+    const m0 = cpuMs(true);
+    for (const batch of batches) {
+      await c.run('BEGIN');
+      if (mode === 'appender') {
+        const ap = await c.createAppender('spans');
+        for (const s of batch) {
+          const t = spanRowTexts(s);
+          ap.appendBigInt(BigInt(seq++));
+          for (const v of [s.traceId, s.spanId, s.parentSpanId, s.resource.serviceName, s.name]) ap.appendVarchar(v);
+          ap.appendUTinyInt(s.kind);
+          ap.appendBigInt(s.startTimeUnixNano);
+          ap.appendBigInt(s.endTimeUnixNano - s.startTimeUnixNano);
+          ap.appendUTinyInt(s.status.code);
+          ap.appendVarchar(t.tags);
+          ap.appendVarchar(t.json);
+          ap.endRow();
+        }
+        ap.flushSync();
+        ap.closeSync();
+      } else {
+        // (a real implementation would also have to escape \x01 inside names and tags)
+        const parts: string[] = [];
+        for (const s of batch) {
+          const t = spanRowTexts(s);
+          parts.push(s.traceId, s.spanId, s.parentSpanId, s.resource.serviceName, s.name, String(s.kind), String(s.startTimeUnixNano), String(s.endTimeUnixNano - s.startTimeUnixNano), String(s.status.code), t.tags, t.json);
+        }
+        await c.run(
+          `INSERT INTO spans SELECT ${seq} + (i - 1) // 11, f[i], f[i+1], f[i+2], f[i+3], f[i+4], f[i+5]::UTINYINT, f[i+6]::BIGINT, f[i+7]::BIGINT, f[i+8]::UTINYINT, f[i+9], f[i+10]
+           FROM (SELECT string_split($1, chr(1)) AS f), range(1, ${batch.length * 11}, 11) r(i)`,
+          [parts.join('\x01')],
+        );
+        seq += batch.length;
+      }
+      await c.run('COMMIT');
+    }
+    all.push(((cpuMs() - c0) * 1000) / N);
+    main.push(((cpuMs(true) - m0) * 1000) / N);
+    c.closeSync();
+    inst.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`bare table, batches of 2000, ${mode}: CPU ${median(all).toFixed(1)} µs/span (main thread ${median(main).toFixed(1)}), median of ${RUNS}`);
 }
