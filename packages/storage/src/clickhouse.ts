@@ -551,7 +551,7 @@ export class ClickHouseStore implements SpanStore {
       if (jsFilters.length === 0) {
         const rows = await this.read<{ trace_id: string }>(
           `SELECT trace_id, max(start_ns) AS newest FROM ${this.t('spans')} ${filter(lo, hi)}
-           GROUP BY trace_id ORDER BY newest DESC, trace_id LIMIT ${limit - found.length + seen.size}`,
+           GROUP BY trace_id ORDER BY newest DESC, trace_id LIMIT ${limit}`,
         );
         for (const r of rows) {
           if (seen.has(r.trace_id)) continue;
