@@ -294,6 +294,24 @@ export function runConformance(name: string, makeStore: () => Promise<SpanStore>
         assert.deepEqual(await store.findTraceIds(q({ tags: [{ key: `k${lone}`, op: '=', value: lone }] })), [odd]);
       });
 
+      it('reads back whole a trace whose spans fall on different days (UTC), and finds it across midnight', async () => {
+        const DAY = 86_400n * SEC;
+        const midnight = (T0 / DAY + 1n) * DAY;
+        const t = tid();
+        const root = span({ trace: t, service: 'late-night', start: midnight - MS });
+        const child = span({ trace: t, service: 'early-morning', parent: root.spanId, start: midnight + MS });
+        const later = span({ trace: t, service: 'early-morning', parent: root.spanId, start: midnight + 3n * DAY });
+        await store.writeSpans([root]);
+        await store.writeSpans([child, later]);
+        assert.deepEqual((await store.getTrace(t)).map((s) => s.spanId), [root.spanId, child.spanId, later.spanId]);
+        assert.equal((await store.getTraces([t])).get(t)!.length, 3);
+        assert.deepEqual(await store.findTraceIds({ startTimeMin: midnight - SEC, startTimeMax: midnight + SEC, limit: 5, service: 'early-morning' }), [t]);
+        assert.deepEqual(await store.findTraceIds({ startTimeMin: midnight - SEC, startTimeMax: midnight - 1n, limit: 5, service: 'early-morning' }), []);
+        assert.deepEqual(await store.getDependencies({ endTime: midnight + SEC, lookback: 2n * SEC }), [
+          { parent: 'late-night', child: 'early-morning', callCount: 1, errorCount: 0 },
+        ]);
+      });
+
       it('keeps the same span id in different traces apart', async () => {
         const t1 = tid();
         const t2 = tid();
