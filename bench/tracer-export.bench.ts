@@ -25,6 +25,11 @@
  * the end the bench reads the collector's own counter of stored spans per service
  * (`ariadne_collector_spans_stored_total` on the admin /metrics) and compares it with the number
  * of spans made. Medians over runs; the ratio is the median of per-run ratios (runs alternate).
+ *
+ * BENCH_SINK=1: instead of the all-in-one, a minimal OTLP/HTTP endpoint in the bench's parent
+ * process that decodes every request (counting spans per service) and answers 200 at once. It
+ * separates what the SDKs themselves cost from what a busy collector adds to every client
+ * (longer waits, more wake-ups: on a loaded machine each wake-up costs hundreds of µs of CPU).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -33,6 +38,10 @@ import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Tracer } from '@opentelemetry/api';
 import { initTracer } from '@ariadne/tracer';
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import type { AddressInfo } from 'node:net';
+import { decodeOtlpProtobuf } from '@ariadne/codec';
 import { startAriadne, type Running } from '../test/e2e/helpers.js';
 
 const RUNS = Number(process.argv[2] ?? 7);
@@ -144,7 +153,28 @@ if (CHILD) {
   });
   process.send!({ ready: im.name, service: im.service });
 } else {
-  const app = await startAriadne({ args: ['--storage', 'memory'] });
+  const SINK = process.env.BENCH_SINK === '1';
+  const sinkCounts = new Map<string, number>();
+  let sink: http.Server | undefined;
+  let app: Running | undefined;
+  let url: string;
+  if (SINK) {
+    sink = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        for (const sp of decodeOtlpProtobuf(req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body)) sinkCounts.set(sp.resource.serviceName, (sinkCounts.get(sp.resource.serviceName) ?? 0) + 1);
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((r) => sink!.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/traces`;
+  } else {
+    app = await startAriadne({ args: ['--storage', 'memory'] });
+    url = app.url('otlp-http', '/v1/traces');
+  }
+  const counts = async () => (SINK ? sinkCounts : stored(app!));
   interface Child {
     proc: ChildProcess;
     name: string;
@@ -161,7 +191,7 @@ if (CHILD) {
   const spawnChild = async (kind: 'ours' | 'otel', mode: string): Promise<Child> => {
     const proc = fork(new URL(import.meta.url).pathname, [String(RUNS), String(N), mode, kind], {
       execArgv: ['--conditions=source', '--import', 'tsx'],
-      env: { ...process.env, BENCH_URL: app.url('otlp-http', '/v1/traces') },
+      env: { ...process.env, BENCH_URL: url },
     });
     const hello = await next(proc);
     return { proc, name: hello.ready, service: hello.service, mode, made: 0, cpu: [], wall: [] };
@@ -191,21 +221,21 @@ if (CHILD) {
       await next(c.proc);
     }
     // every span must have been stored by the collector
-    let got = await stored(app);
+    let got = await counts();
     const deadline = Date.now() + 60_000;
     while (all.some((c) => (got.get(c.service) ?? 0) < c.made) && Date.now() < deadline) {
       await new Promise((res) => setTimeout(res, 250));
-      got = await stored(app);
+      got = await counts();
     }
     console.log(
-      `tracer export bench: ${RUNS} runs × ${N} spans (5 attributes), OTLP/HTTP protobuf to an all-in-one; CPU per span of each implementation's own process; node ${process.version}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+      `tracer export bench: ${RUNS} runs × ${N} spans (5 attributes), OTLP/HTTP protobuf to ${SINK ? 'a minimal sink answering at once' : 'an all-in-one'}; CPU per span of each implementation's own process; node ${process.version}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`,
     );
     for (const [a, o] of pairs) {
       console.log(`\ncompression ${a.mode}:`);
       for (const c of [a, o]) {
         const g = got.get(c.service) ?? 0;
         console.log(
-          `  ${c.name}\n    CPU/span median ${median(c.cpu).toFixed(0)} ns (runs: ${c.cpu.map((v) => v.toFixed(0)).join(', ')}); wall/span median ${median(c.wall).toFixed(0)} ns; stored by the collector ${g}/${c.made}${g === c.made ? '' : '  <-- NOT ALL SPANS ARRIVED'}`,
+          `  ${c.name}\n    CPU/span median ${median(c.cpu).toFixed(0)} ns (runs: ${c.cpu.map((v) => v.toFixed(0)).join(', ')}); wall/span median ${median(c.wall).toFixed(0)} ns; ${SINK ? 'received by the sink' : 'stored by the collector'} ${g}/${c.made}${g === c.made ? '' : '  <-- NOT ALL SPANS ARRIVED'}`,
         );
       }
       const ratios = a.cpu.map((v, k) => v / o.cpu[k]);
@@ -213,6 +243,7 @@ if (CHILD) {
     }
   } finally {
     for (const c of pairs.flat()) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
-    await app.stop();
+    await app?.stop();
+    sink?.close();
   }
 }
