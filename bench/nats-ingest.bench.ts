@@ -202,7 +202,7 @@ async function machinery(batches: number): Promise<{ publish: number; drain: num
 async function oneRun(seconds: number, concurrency: number, storage: string, ingesterCount: number, ch: ClickHouseCluster | undefined, runNo: number) {
   const nats = await startNats({ maxFileStore: 4 * 1024 * 1024 * 1024 });
   const dir = tempDir('ariadne-nats-bench-');
-  const queue = ['--queue', nats.url, '--queue-max-bytes', String(3 * 1024 * 1024 * 1024)];
+  const queue = ['--queue', nats.url, '--queue-stream-max-bytes', String(3 * 1024 * 1024 * 1024)];
   const storageArgs =
     storage === 'clickhouse' ? ['--storage', 'clickhouse', '--clickhouse-url', ch!.url, '--clickhouse-database', `bench${runNo}`] : storage === 'duckdb' ? ['--storage', 'duckdb', '--data-dir', dir.path] : ['--storage', 'memory'];
   const collector = await startAriadne({ command: 'collector', args: queue });

@@ -100,7 +100,7 @@ describe('buffered ingestion: collectors → NATS JetStream → ingesters → Cl
   const ingesters: Running[] = [];
   let query: Running;
 
-  const queueArgs = () => ['--queue', nats.url, '--queue-stream', 'E2E_SPANS', '--queue-subject', 'e2e.spans', '--queue-max-bytes', String(256 * 1024 * 1024)];
+  const queueArgs = () => ['--queue', nats.url, '--queue-stream', 'E2E_SPANS', '--queue-subject', 'e2e.spans', '--queue-stream-max-bytes', String(256 * 1024 * 1024)];
   const startIngester = () =>
     startAriadne({
       command: 'ingester',

@@ -40,9 +40,9 @@ export function streamSettings(opts: Options, log: Logger): StreamSettings {
     servers,
     stream: opts['queue-stream'] as string,
     subject: opts['queue-subject'] as string,
-    maxBytes: opts['queue-max-bytes'] as number,
-    maxAgeMs: durationFlag(opts, 'queue-max-age'),
-    replicas: opts['queue-replicas'] as number,
+    maxBytes: opts['queue-stream-max-bytes'] as number,
+    maxAgeMs: durationFlag(opts, 'queue-stream-max-age'),
+    replicas: opts['queue-stream-replicas'] as number,
     log,
   };
 }

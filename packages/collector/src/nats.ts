@@ -186,7 +186,7 @@ export async function ensureStream(jsm: JetStreamManager, s: StreamSettings, ser
         if (attempt < 3 && /already in use|exists/i.test((addErr as Error).message)) continue;
         if (addErr instanceof JetStreamApiError && (addErr.code === 10023 || addErr.code === 10047)) {
           throw new Error(
-            `cannot create stream ${r.stream} with max_bytes ${r.maxBytes}: ${addErr.message} (the server's JetStream max_file_store must hold every stream's max_bytes; lower --queue-max-bytes or raise it)`,
+            `cannot create stream ${r.stream} with max_bytes ${r.maxBytes}: ${addErr.message} (the server's JetStream max_file_store must hold every stream's max_bytes; lower --queue-stream-max-bytes or raise it)`,
             { cause: addErr },
           );
         }
@@ -401,7 +401,7 @@ class PublisherMetrics {
     this.publishSeconds = r.register(new Histogram(`${p}_publish_seconds`, 'Time from publishing a batch to the last JetStream acknowledgement.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]));
     r.register(new Gauge(`${p}_bytes`, 'Bytes in the span stream (not yet ingested), read every few seconds.', () => stats().bytes));
     r.register(new Gauge(`${p}_messages`, 'Messages in the span stream (not yet ingested), read every few seconds.', () => stats().messages));
-    r.register(new Gauge(`${p}_max_bytes`, 'The span stream\'s byte limit (--queue-max-bytes); publishing is refused past it.', () => stats().maxBytes));
+    r.register(new Gauge(`${p}_max_bytes`, 'The span stream\'s byte limit (--queue-stream-max-bytes); publishing is refused past it.', () => stats().maxBytes));
   }
 
   /** Expose these metrics in another registry too (e.g. the collector's /metrics). */

@@ -152,7 +152,7 @@ describe('stream message format (otlp-proto/1)', () => {
 });
 
 describe('stream settings', () => {
-  it('parses durations for --queue-max-age / --queue-ack-wait', async () => {
+  it('parses durations for --queue-stream-max-age / --queue-ack-wait', async () => {
     const { parseDuration } = await import('../src/nats.js');
     assert.equal(parseDuration('0'), 0);
     assert.equal(parseDuration('500ms'), 500);
