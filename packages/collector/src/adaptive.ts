@@ -231,8 +231,17 @@ export class AdaptiveSampler {
   start(): this {
     this.schedule();
     void this.refresh();
+    // Between its own calculations a collector also picks up what others stored (a collector whose
+    // timer runs late must not serve an old record for long).
+    const every = Math.min(15_000, Math.max(250, this.intervalMs / 4));
+    this.poller = setInterval(() => {
+      if (!this.refreshing) this.refreshing = this.refresh().finally(() => (this.refreshing = undefined));
+    }, every);
+    this.poller.unref();
     return this;
   }
+  private poller: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
 
   private bucketOf(t: number): number {
     return Math.floor(t / this.intervalMs) * this.intervalMs;
@@ -393,7 +402,9 @@ export class AdaptiveSampler {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.poller) clearInterval(this.poller);
     this.wake?.();
+    await this.refreshing;
     await this.running;
     if (this.counts.size > 0) this.unflushed.push({ bucket: this.bucket, counts: [...this.counts.values()] });
     this.counts = new Map();
