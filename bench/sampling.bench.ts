@@ -7,7 +7,8 @@
  *   tail      + tail sampling (default policies, 1 s decision window): buffer, decide, hand kept spans on
  *
  * Batches of 100 spans (10 traces of 10 spans, 10 attributes each; 10% of traces have an error).
- * Prints spans/s (median of --runs runs of --seconds each) and, for tail, heap bytes per held span.
+ * Prints spans/s (median of --runs runs of --seconds each, after a 1 s warm-up of each kind, the runs
+ * interleaved) and, for tail, heap bytes per held span.
  *
  *   node --conditions=source --import tsx bench/sampling.bench.ts [--seconds 5] [--runs 3]
  */
@@ -54,7 +55,7 @@ function batch(): Span[] {
 
 const sink = { writeSpans: async () => {} };
 
-async function run(kind: 'plain' | 'adaptive' | 'tail'): Promise<number> {
+async function run(kind: 'plain' | 'adaptive' | 'tail', seconds = SECONDS): Promise<number> {
   const adaptive = kind === 'plain' ? undefined : new AdaptiveSampler({ store: new MemorySamplingStore(), intervalMs: 1000 });
   const p =
     kind === 'plain'
@@ -62,7 +63,7 @@ async function run(kind: 'plain' | 'adaptive' | 'tail'): Promise<number> {
       : new SamplingPipeline(sink, { maxBatchDelayMs: 0, adaptive, tail: kind === 'tail' ? { policies: defaultTailPolicies(1000, 0.1), decisionWaitMs: 1000, maxSpans: 1_000_000 } : undefined });
   const batches = Array.from({ length: 50 }, batch);
   let spans = 0;
-  const end = performance.now() + SECONDS * 1000;
+  const end = performance.now() + seconds * 1000;
   const t0 = performance.now();
   let i = 0;
   while (performance.now() < end) {
@@ -105,10 +106,14 @@ async function heapPerHeldSpan(): Promise<number> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const KINDS = ['plain', 'adaptive', 'tail'] as const;
+// one short warm-up of each (JIT), then the runs interleaved so load changes hit every kind alike
+const measured: Record<string, number[]> = { plain: [], adaptive: [], tail: [] };
+for (const kind of KINDS) await run(kind, 1);
+for (let r = 0; r < RUNS; r++) for (const kind of KINDS) measured[kind].push(await run(kind));
 const results: Record<string, number> = {};
-for (const kind of ['plain', 'adaptive', 'tail'] as const) {
-  const xs: number[] = [];
-  for (let r = 0; r < RUNS; r++) xs.push(await run(kind));
+for (const kind of KINDS) {
+  const xs = measured[kind];
   results[kind] = median(xs);
   console.log(`${kind.padEnd(9)} ${Math.round(results[kind]).toLocaleString('en-US').padStart(12)} spans/s  (runs: ${xs.map((x) => Math.round(x / 1000) + 'k').join(', ')})`);
 }

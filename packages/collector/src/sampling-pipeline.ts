@@ -168,12 +168,19 @@ export async function startSamplingStages(store: SpanWriter, o: SamplingStagesOp
       throw err;
     }
   }
-  const pipeline = new SamplingPipeline(store, {
-    ...o.pipeline,
-    metrics,
-    adaptive,
-    tail: o.tail && tailPolicies ? { ...o.tail, policies: tailPolicies, onReleaseError: (err, n) => o.onError?.(`storing ${n} tail-sampled spans`, err) } : undefined,
-  });
+  let pipeline: SamplingPipeline;
+  try {
+    pipeline = new SamplingPipeline(store, {
+      ...o.pipeline,
+      metrics,
+      adaptive,
+      tail: o.tail && tailPolicies ? { ...o.tail, policies: tailPolicies, onReleaseError: (err, n) => o.onError?.(`storing ${n} tail-sampled spans`, err) } : undefined,
+    });
+  } catch (err) {
+    await adaptive?.close();
+    await samplingStore?.close();
+    throw err;
+  }
   adaptive?.start();
   return {
     pipeline,
