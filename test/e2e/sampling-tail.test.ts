@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { traceHash } from '@ariadne/collector';
 import { startAriadne, tempDir, type Running } from './helpers.js';
@@ -144,5 +146,37 @@ describe('tail sampling through a real all-in-one', () => {
     assert.equal(await app.stop('SIGTERM'), 0);
     app = await startAriadne({ args: ['--data-dir', dir.path, ...ARGS] });
     for (const tr of traces) assert.equal(await spanCount(app, tr.traceId), 3, `trace ${tr.traceId} stored at shutdown`);
+  });
+});
+
+describe('tail sampling policies file', () => {
+  it('a policies file is used; a bad one stops the start with the bad key named', async () => {
+    const dir = tempDir('ariadne-tail-policies-');
+    try {
+      const good = join(dir.path, 'good.json');
+      writeFileSync(good, JSON.stringify({ policies: [{ name: 'vip', type: 'attribute', key: 'tier', values: ['gold'] }] }));
+      const app = await startAriadne({ args: ['--storage', 'memory', '--tail-sampling', '--tail-sampling-policies-file', good, '--tail-sampling-decision-wait', '200ms'] });
+      try {
+        const on = app.logs.find((l) => l.msg === 'tail sampling on') as { policies: { name: string }[] } | undefined;
+        assert.deepEqual(on?.policies.map((x) => x.name), ['vip']);
+        const [gold, plain] = makeTraces(2);
+        const body = otlpPart1([gold, plain]) as { resourceSpans: { scopeSpans: { spans: { attributes?: unknown[] }[] }[] }[] };
+        body.resourceSpans[0].scopeSpans[0].spans[0].attributes = [{ key: 'tier', value: { stringValue: 'gold' } }];
+        await post(app.url('otlp-http', '/v1/traces'), body);
+        const end = Date.now() + 10_000;
+        while ((await spanCount(app, gold.traceId)) < 2) {
+          assert.ok(Date.now() < end, 'the gold trace is kept');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(await spanCount(app, plain.traceId), 0);
+      } finally {
+        await app.stop();
+      }
+      const bad = join(dir.path, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ policies: [{ type: 'probabilistic', rate: 3 }] }));
+      await assert.rejects(startAriadne({ args: ['--storage', 'memory', '--tail-sampling', '--tail-sampling-policies-file', bad] }), /policies\[0\]\.rate: must be a number in \[0, 1\]/);
+    } finally {
+      dir.remove();
+    }
   });
 });
